@@ -1,0 +1,26 @@
+//! The hidden check suites.
+//!
+//! Every check is a function generic over an [`Implementation`], the crate of
+//! answers under test, so the same check grades the `exercises` crate, proves
+//! itself on the reference (`solutions`), and is shown to fail on the
+//! deliberately wrong implementations in this crate's tests. The grader runs
+//! [`suite`]; nothing in here prints.
+
+pub mod bilinear;
+pub mod check;
+mod implementation;
+
+pub use check::{Check, Exercise, Status, run};
+pub use implementation::{Exercises, Implementation, Solutions};
+
+// For `implementation!`, so that its users need not depend on these crates.
+#[doc(hidden)]
+pub use {fcn_kit, ndarray, tch};
+
+/// The course's exercises, in order.
+pub const EXERCISES: [Exercise; 1] = [bilinear::EXERCISE];
+
+/// Every check of every exercise, in course order.
+pub fn suite<I: Implementation>() -> Vec<Check> {
+    bilinear::checks::<I>()
+}
