@@ -19,6 +19,8 @@
 //!   drops unused libraries (`--as-needed`, the default on most distributions)
 //!   leaves it out and the binary never sees a GPU. Adding `-ltorch` again after
 //!   `--no-as-needed` keeps `libtorch.so`, which pulls in the CUDA part.
+//! * **The folder is known.** `env!("LIBTORCH_LIB_DIR")` is libtorch's `lib`
+//!   folder, for tests that check the above.
 //!
 //! Why each package needs its own `build.rs`: a build script's link arguments
 //! apply only to its own package's targets, and rustc places them after all
@@ -48,4 +50,6 @@ pub fn binaries_and_tests() {
     println!("cargo:rustc-link-arg=-Wl,-rpath={lib_dir}");
     println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
     println!("cargo:rustc-link-arg=-ltorch");
+    // For code that wants to know which libtorch it was built against.
+    println!("cargo:rustc-env=LIBTORCH_LIB_DIR={lib_dir}");
 }

@@ -1,0 +1,34 @@
+//! The reference passes every check, and its values are the published ones.
+
+use assert_approx_eq::assert_approx_eq;
+use checks::{Solutions, Status};
+
+#[test]
+fn solutions_pass_every_check() {
+    for check in checks::suite::<Solutions>() {
+        assert_eq!(checks::run(&check), Status::Passed, "{check:?}");
+    }
+}
+
+/// The filters fcn-reference.md spells out: size 3 is the outer product of
+/// [0.5, 1, 0.5], size 4 of [0.25, 0.75, 0.75, 0.25].
+#[test]
+fn reference_filters_are_the_published_ones() {
+    let tents: [&[f32]; 3] = [&[1.0], &[0.5, 1.0, 0.5], &[0.25, 0.75, 0.75, 0.25]];
+    for tent in tents {
+        let filter = solutions::bilinear::bilinear_filter(tent.len());
+        for (i, a) in tent.iter().enumerate() {
+            for (j, b) in tent.iter().enumerate() {
+                assert_approx_eq!(filter[[i, j]], a * b, 1e-7);
+            }
+        }
+    }
+}
+
+#[test]
+fn reference_filter_of_size_four() {
+    let filter = solutions::bilinear::bilinear_filter(4);
+    let rows: Vec<String> =
+        filter.rows().into_iter().map(|row| row.iter().map(|v| format!("{v:.4}")).collect::<Vec<_>>().join(" ")).collect();
+    insta::assert_snapshot!(rows.join("\n"));
+}

@@ -1,0 +1,11 @@
+//! The untouched stubs score nothing: every check reaches a `todo!()`.
+//! (As rustlings checks that its exercises start unsolved.)
+
+use checks::{Exercises, Status};
+
+#[test]
+fn every_check_on_the_stubs_is_not_attempted() {
+    for check in checks::suite::<Exercises>() {
+        assert_eq!(checks::run(&check), Status::NotAttempted, "{check:?}");
+    }
+}
