@@ -13,7 +13,6 @@ pub struct Exercise {
     pub id: &'static str,
     /// Its number in the course.
     pub number: u32,
-    pub title: &'static str,
 }
 
 /// One graded property of an exercise.

@@ -17,9 +17,6 @@ pub use implementation::{Exercises, Implementation, Solutions};
 #[doc(hidden)]
 pub use {fcn_kit, ndarray, tch};
 
-/// The course's exercises, in order.
-pub const EXERCISES: [Exercise; 1] = [bilinear::EXERCISE];
-
 /// Every check of every exercise, in course order.
 pub fn suite<I: Implementation>() -> Vec<Check> {
     bilinear::checks::<I>()
