@@ -1,6 +1,9 @@
 //! What the exercises crate and the reference crate share, so that neither has
-//! its own copy: layer types and helpers that are given, not exercises.
+//! its own copy: layer types, settings and helpers that are given, not
+//! exercises.
 
+pub mod net;
 pub mod upsampling;
 
+pub use net::{Backbone, FcnConfig, VggFeatures, crop};
 pub use upsampling::{FixedUpsampling, upsampling_kernel_size};

@@ -6,5 +6,12 @@
 //! | exercise | module |
 //! |---|---|
 //! | 1. the bilinear upsampling filter | [`bilinear`] |
+//! | 2. VGG16, made fully convolutional | [`vgg`] |
+//! | worked example: FCN-32s | [`fcn32s`] |
+//! | 3. FCN-16s and FCN-8s (and FCN-8s at once) | [`fcn16s`], [`fcn8s`] |
 
 pub mod bilinear;
+pub mod fcn16s;
+pub mod fcn32s;
+pub mod fcn8s;
+pub mod vgg;

@@ -7,3 +7,7 @@ extern crate solutions as exercises;
 
 #[path = "../../exercises/tests/bilinear.rs"]
 mod bilinear;
+#[path = "../../exercises/tests/fcn.rs"]
+mod fcn;
+#[path = "../../exercises/tests/vgg.rs"]
+mod vgg;

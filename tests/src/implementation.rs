@@ -5,7 +5,7 @@
 //! and the tests build deliberately wrong implementations of it to prove that
 //! each check can fail.
 
-use fcn_kit::FixedUpsampling;
+use fcn_kit::{Backbone, FcnConfig, FixedUpsampling};
 use ndarray::{Array2, Array4};
 use tch::nn;
 
@@ -17,6 +17,16 @@ pub trait Implementation {
     fn upsampling_weight(channels: usize, size: usize) -> Array4<f32>;
     /// Exercise 1: see `solutions::bilinear::bilinear_upsampling`.
     fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling;
+    /// Exercise 2: see `solutions::vgg::vgg16`.
+    fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone;
+    /// The worked example: see `solutions::fcn32s::fcn32s`.
+    fn fcn32s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
+    /// Exercise 3: see `solutions::fcn16s::fcn16s`.
+    fn fcn16s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
+    /// Exercise 3: see `solutions::fcn8s::fcn8s`.
+    fn fcn8s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
+    /// Exercise 3: see `solutions::fcn8s::fcn8s_atonce`.
+    fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
 }
 
 /// Declares `$name`, the [`Implementation`] given by crate `$krate`.
@@ -39,6 +49,33 @@ macro_rules! implementation {
                 stride: i64,
             ) -> $crate::fcn_kit::FixedUpsampling {
                 $krate::bilinear::bilinear_upsampling(path, channels, stride)
+            }
+            fn vgg16(path: &$crate::tch::nn::Path, config: $crate::fcn_kit::FcnConfig) -> $crate::fcn_kit::Backbone {
+                $krate::vgg::vgg16(path, config)
+            }
+            fn fcn32s(
+                path: &$crate::tch::nn::Path,
+                config: $crate::fcn_kit::FcnConfig,
+            ) -> $crate::tch::nn::FuncT<'static> {
+                $krate::fcn32s::fcn32s(path, config)
+            }
+            fn fcn16s(
+                path: &$crate::tch::nn::Path,
+                config: $crate::fcn_kit::FcnConfig,
+            ) -> $crate::tch::nn::FuncT<'static> {
+                $krate::fcn16s::fcn16s(path, config)
+            }
+            fn fcn8s(
+                path: &$crate::tch::nn::Path,
+                config: $crate::fcn_kit::FcnConfig,
+            ) -> $crate::tch::nn::FuncT<'static> {
+                $krate::fcn8s::fcn8s(path, config)
+            }
+            fn fcn8s_atonce(
+                path: &$crate::tch::nn::Path,
+                config: $crate::fcn_kit::FcnConfig,
+            ) -> $crate::tch::nn::FuncT<'static> {
+                $krate::fcn8s::fcn8s_atonce(path, config)
             }
         }
     };

@@ -9,6 +9,7 @@
 pub mod bilinear;
 pub mod check;
 mod implementation;
+pub mod networks;
 
 pub use check::{Check, Exercise, Status, run};
 pub use implementation::{Exercises, Implementation, Solutions};
@@ -19,5 +20,8 @@ pub use {fcn_kit, ndarray, tch};
 
 /// Every check of every exercise, in course order.
 pub fn suite<I: Implementation>() -> Vec<Check> {
-    bilinear::checks::<I>()
+    let mut checks = bilinear::checks::<I>();
+    checks.extend(networks::vgg_checks::<I>());
+    checks.extend(networks::fcn_checks::<I>());
+    checks
 }

@@ -32,3 +32,22 @@ fn reference_filter_of_size_four() {
         filter.rows().into_iter().map(|row| row.iter().map(|v| format!("{v:.4}")).collect::<Vec<_>>().join(" ")).collect();
     insta::assert_snapshot!(rows.join("\n"));
 }
+
+/// fcn-reference.md's table: (trainable, fixed) parameters at full width,
+/// 21 classes, for every variant.
+#[test]
+fn reference_parameter_counts_are_the_published_ones() {
+    use checks::networks::{Fcn8s, Fcn8sAtOnce, Fcn16s, Fcn32s, Variant};
+    fn counts<V: Variant>() -> (i64, i64) {
+        let store = tch::nn::VarStore::new(tch::Device::Cpu);
+        let _net = V::reference(&store.root(), fcn_kit::FcnConfig::default());
+        store.variables().values().fold((0, 0), |(trainable, fixed), t| {
+            let n = t.numel() as i64;
+            if t.requires_grad() { (trainable + n, fixed) } else { (trainable, fixed + n) }
+        })
+    }
+    assert_eq!(counts::<Fcn32s>(), (134_346_581, 1_806_336));
+    assert_eq!(counts::<Fcn16s>(), (134_357_354, 458_640));
+    assert_eq!(counts::<Fcn8s>(), (134_362_751, 127_008));
+    assert_eq!(counts::<Fcn8sAtOnce>(), (134_362_751, 127_008));
+}

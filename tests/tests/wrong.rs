@@ -2,14 +2,14 @@
 //! of the check written to catch its mistake, and keeps the others.
 
 use checks::{Implementation, Solutions, Status};
-use fcn_kit::FixedUpsampling;
+use fcn_kit::{Backbone, FcnConfig, FixedUpsampling};
 use ndarray::{Array2, Array4, s};
 use solutions::bilinear as reference;
 use tch::nn;
 
-/// The names of the checks that `I` does not pass.
+/// The names of the exercise-1 checks that `I` does not pass.
 fn failed<I: Implementation>() -> Vec<&'static str> {
-    checks::suite::<I>().iter().filter(|check| !checks::run(check).passed()).map(|check| check.name).collect()
+    checks::bilinear::checks::<I>().iter().filter(|check| !checks::run(check).passed()).map(|check| check.name).collect()
 }
 
 /// Puts `filter` on the diagonal, as the reference does.
@@ -31,6 +31,28 @@ fn layer_from(path: &nn::Path, weight: Array4<f32>, stride: i64) -> FixedUpsampl
     FixedUpsampling { weight: variable, stride }
 }
 
+/// The network functions of the reference, for implementations whose
+/// mistake is in exercise 1.
+macro_rules! reference_networks {
+    () => {
+        fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
+            Solutions::vgg16(path, config)
+        }
+        fn fcn32s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+            Solutions::fcn32s(path, config)
+        }
+        fn fcn16s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+            Solutions::fcn16s(path, config)
+        }
+        fn fcn8s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+            Solutions::fcn8s(path, config)
+        }
+        fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+            Solutions::fcn8s_atonce(path, config)
+        }
+    };
+}
+
 fn kernel(stride: i64) -> usize {
     fcn_kit::upsampling_kernel_size(stride) as usize
 }
@@ -50,6 +72,7 @@ macro_rules! with_filter {
             fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
                 layer_from(path, Self::upsampling_weight(channels as usize, kernel(stride)), stride)
             }
+            reference_networks!();
         }
     };
 }
@@ -117,6 +140,7 @@ impl Implementation for FilterOffTheDiagonal {
     fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
         layer_from(path, Self::upsampling_weight(channels as usize, kernel(stride)), stride)
     }
+    reference_networks!();
 }
 
 #[test]
@@ -144,6 +168,7 @@ impl Implementation for TrainableLayer {
         layer.ws.copy_(&tch::Tensor::try_from(&Self::upsampling_weight(channels as usize, size)).unwrap());
         FixedUpsampling { weight: layer.ws, stride }
     }
+    reference_networks!();
 }
 
 #[test]
@@ -163,6 +188,7 @@ impl Implementation for Panics {
     fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
         Solutions::bilinear_upsampling(path, channels, stride)
     }
+    reference_networks!();
 }
 
 #[test]

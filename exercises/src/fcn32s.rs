@@ -1,0 +1,45 @@
+//! # Worked example: FCN-32s
+//!
+//! The simplest FCN, complete: read it before exercise 3. It scores the
+//! backbone's stride-32 features, upsamples the scores 32 times with the
+//! fixed bilinear layer of exercise 1, and crops them to the image.
+//!
+//! ```text
+//! image ──VGG16──> fc7 ──score_fr──> scores at 1/32 ──upscore (x32)──> crop 19 ──> N x C x H x W
+//! ```
+//!
+//! * `score_fr`: a 1x1 convolution from fc7's 4096 channels to one channel
+//!   per class: a linear classifier applied at every coarse location.
+//! * `upscore`: a fixed bilinear transposed convolution, stride 32, kernel 64,
+//!   no bias (exercise 1).
+//! * The crop: upsampled, the scores are larger than the image (544x544 for
+//!   a 500x500 image) because of conv1_1's padding of 100. Pixel `x` of the
+//!   image lines up with pixel `x + 19` of the upsampled map, so the head
+//!   keeps the image-sized window that starts at 19 (exercise 3 shows where
+//!   such offsets come from).
+//!
+//! ## Initialisation
+//!
+//! The PyTorch port starts `score_fr` (and the skip score layers of FCN-16s
+//! and FCN-8s) at zero, so that a network initialised from pre-trained VGG16
+//! begins by predicting nothing in particular. A network trained from scratch
+//! keeps tch's default initialisation, as here.
+
+use crate::bilinear::bilinear_upsampling;
+use crate::vgg::vgg16;
+use fcn_kit::{FcnConfig, crop};
+use tch::nn;
+
+/// FCN-32s under `path`: the backbone's variables (`conv1_1` ... `fc7`),
+/// `score_fr` and `upscore`. The network maps N x 3 x H x W images to
+/// N x classes x H x W scores.
+pub fn fcn32s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+    let backbone = vgg16(path, config);
+    let score_fr = nn::conv2d(path / "score_fr", config.channels(4096), config.classes, 1, Default::default());
+    let upscore = bilinear_upsampling(&(path / "upscore"), config.classes, 32);
+    nn::func_t(move |xs, train| {
+        let features = backbone.forward_t(xs, train);
+        let scores = features.fc7.apply(&score_fr).apply(&upscore);
+        crop(&scores, xs, 19)
+    })
+}

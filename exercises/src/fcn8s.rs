@@ -1,0 +1,75 @@
+//! # Exercise 3b: FCN-8s, a second skip
+//!
+//! FCN-8s does again what FCN-16s did, one pooling earlier: it upsamples the
+//! fused stride-16 scores by 2 and adds scores of pool3, at stride 8, before
+//! the final upsampling by 8.
+//!
+//! ```text
+//! fc7 ──score_fr──> upscore2 (x2) ──────┐
+//!                                        + ──upscore_pool4 (x2)──┐
+//! pool4 ──score_pool4──> crop 5 ────────┘                        + ──upscore8 (x8)──> crop 31
+//! pool3 ──score_pool3──> crop 9 ─────────────────────────────────┘
+//! ```
+//!
+//! * `score_fr`, `upscore2`, `score_pool4` and the first fuse: as FCN-16s.
+//! * `upscore_pool4`: fixed bilinear upsampling by 2 (kernel 4) of that sum.
+//! * `score_pool3`: 1x1 convolution, pool3's 256 channels to `classes`,
+//!   cropped at offset 9 to `upscore_pool4`'s size and added to it.
+//! * `upscore8`: fixed bilinear upsampling by 8 (kernel 16) of the second
+//!   sum, cropped at offset 31 to the input's size.
+//!
+//! The offsets follow as in FCN-16s (`fcn16s.rs` shows the method): the first
+//! fuse sits at `x = 16j - 11.5`, upscore_pool4 puts its pixel `j` at
+//! `x = 8j - 23.5`, pool3 sits at `x = 8i - 95.5`, so pool3's crop is 9, and
+//! upscore8 leaves output pixel `o` at `x = o - 31`.
+//!
+//! ## FCN-8s at once
+//!
+//! The staged recipe trains FCN-32s, then FCN-16s from it, then FCN-8s from
+//! that. The authors' "at-once" variant trains FCN-8s in one go instead, and
+//! to keep the skips from overwhelming the deep scores early on it scales
+//! pool4 by 0.01 and pool3 by 0.0001 before their score layers. Everything
+//! else, names included, is FCN-8s.
+//!
+//! Run `cargo test -p exercises --test fcn` to check your work.
+
+// What the bodies need; unused while they are still `todo!()`.
+#[allow(unused_imports)]
+use crate::bilinear::bilinear_upsampling;
+#[allow(unused_imports)]
+use crate::vgg::vgg16;
+#[allow(unused_imports)]
+use fcn_kit::{FcnConfig, crop};
+#[allow(unused_imports)]
+use tch::nn;
+
+/// FCN-8s under `path`: the backbone (`conv1_1` ... `fc7`), `score_fr`,
+/// `upscore2`, `score_pool4`, `upscore_pool4`, `score_pool3` and `upscore8`.
+/// N x 3 x H x W images in, N x classes x H x W scores out.
+///
+/// Given: your work is in [`fcn8s_with_skip_scales`].
+pub fn fcn8s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+    fcn8s_with_skip_scales(path, config, 1.0, 1.0)
+}
+
+/// FCN-8s at once: FCN-8s with pool4 scaled by 0.01 and pool3 by 0.0001
+/// before `score_pool4` and `score_pool3`.
+///
+/// Given: your work is in [`fcn8s_with_skip_scales`].
+pub fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+    fcn8s_with_skip_scales(path, config, 0.01, 0.0001)
+}
+
+/// FCN-8s with pool4 multiplied by `pool4_scale` and pool3 by `pool3_scale`
+/// before their score layers: the network of the diagram above, with
+/// variables under `path` named as listed for [`fcn8s`].
+///
+/// Hint: start from your FCN-16s; multiplying a tensor by an `f64` scales it.
+pub fn fcn8s_with_skip_scales(
+    path: &nn::Path,
+    config: FcnConfig,
+    pool4_scale: f64,
+    pool3_scale: f64,
+) -> nn::FuncT<'static> {
+    todo!("exercise 3: fcn8s_with_skip_scales(pool4_scale = {pool4_scale}, pool3_scale = {pool3_scale}) with {config:?} under {:?}", path.components().collect::<Vec<_>>())
+}

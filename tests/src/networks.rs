@@ -1,0 +1,331 @@
+//! Hidden checks for exercise 2 (VGG16 made fully convolutional) and
+//! exercise 3 (FCN-16s and FCN-8s).
+//!
+//! Most checks run a narrow network (every width divided by 16: same layers,
+//! names and spatial sizes, a fraction of the arithmetic); the parameter
+//! counts are checked at the paper's width.
+
+use crate::Implementation;
+use crate::check::{Check, Exercise, ensure};
+use fcn_kit::{Backbone, FcnConfig};
+use tch::{Device, Kind, Tensor, nn, nn::ModuleT};
+
+pub const VGG: Exercise = Exercise { id: "vgg", number: 2 };
+pub const FCN: Exercise = Exercise { id: "fcn", number: 3 };
+
+/// Largest relative difference allowed between two outputs of the same
+/// network on the same weights (float32, CPU).
+const RELATIVE_TOLERANCE: f64 = 1e-5;
+
+/// Every width divided by this in the quick checks.
+const NARROW: i64 = 16;
+
+/// Input sizes (height, width) the output-size checks try.
+const SIZES: [(i64, i64); 9] =
+    [(1, 1), (2, 2), (31, 31), (32, 32), (33, 33), (64, 64), (100, 100), (375, 500), (500, 500)];
+
+/// Input sizes the same-output checks try (batch of 2).
+const COMPARED_SIZES: [(i64, i64); 3] = [(1, 1), (37, 50), (64, 64)];
+
+pub fn vgg_checks<I: Implementation>() -> Vec<Check> {
+    let check = |name, points, run| Check { exercise: VGG, name, points, run };
+    vec![
+        check("layer names and shapes", 1, vgg_names::<I>),
+        check("feature sizes for a 500x500 image", 1, vgg_feature_sizes::<I>),
+        check("same features as the reference on the same weights", 2, vgg_same_features::<I>),
+        check("dropout in training only", 1, vgg_dropout::<I>),
+        check("parameter count at full width", 1, vgg_parameter_count::<I>),
+    ]
+}
+
+pub fn fcn_checks<I: Implementation>() -> Vec<Check> {
+    let check = |name, points, run| Check { exercise: FCN, name, points, run };
+    vec![
+        check("FCN-16s: layer names and shapes", 1, names::<I, Fcn16s>),
+        check("FCN-16s: output size equals input size", 1, output_sizes::<I, Fcn16s>),
+        check("FCN-16s: same output as the reference on the same weights", 2, same_output::<I, Fcn16s>),
+        check("FCN-16s: upscore layers fixed, no bias", 1, upscore_fixed::<I, Fcn16s>),
+        check("FCN-16s: parameter counts at full width", 1, parameter_counts::<I, Fcn16s>),
+        check("FCN-8s: layer names and shapes", 1, names::<I, Fcn8s>),
+        check("FCN-8s: output size equals input size", 1, output_sizes::<I, Fcn8s>),
+        check("FCN-8s: same output as the reference on the same weights", 2, same_output::<I, Fcn8s>),
+        check("FCN-8s: upscore layers fixed, no bias", 1, upscore_fixed::<I, Fcn8s>),
+        check("FCN-8s: parameter counts at full width", 1, parameter_counts::<I, Fcn8s>),
+        check("FCN-8s: gradient reaches conv1_1 and every score layer", 1, gradients_reach::<I, Fcn8s>),
+        check("FCN-8s at once: same output as the reference", 1, same_output::<I, Fcn8sAtOnce>),
+    ]
+}
+
+/// One of the FCN variants, built by an implementation or by the reference.
+pub trait Variant {
+    const NAME: &'static str;
+    /// (trainable, fixed) parameter counts at full width, 21 classes
+    /// (fcn-reference.md).
+    const PARAMETERS: (i64, i64);
+    fn build<I: Implementation>(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
+    fn reference(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
+}
+
+pub struct Fcn32s;
+pub struct Fcn16s;
+pub struct Fcn8s;
+pub struct Fcn8sAtOnce;
+
+impl Variant for Fcn32s {
+    const NAME: &'static str = "FCN-32s";
+    const PARAMETERS: (i64, i64) = (134_346_581, 1_806_336);
+    fn build<I: Implementation>(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        I::fcn32s(path, config)
+    }
+    fn reference(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        solutions::fcn32s::fcn32s(path, config)
+    }
+}
+
+impl Variant for Fcn16s {
+    const NAME: &'static str = "FCN-16s";
+    const PARAMETERS: (i64, i64) = (134_357_354, 458_640);
+    fn build<I: Implementation>(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        I::fcn16s(path, config)
+    }
+    fn reference(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        solutions::fcn16s::fcn16s(path, config)
+    }
+}
+
+impl Variant for Fcn8s {
+    const NAME: &'static str = "FCN-8s";
+    const PARAMETERS: (i64, i64) = (134_362_751, 127_008);
+    fn build<I: Implementation>(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        I::fcn8s(path, config)
+    }
+    fn reference(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        solutions::fcn8s::fcn8s(path, config)
+    }
+}
+
+impl Variant for Fcn8sAtOnce {
+    const NAME: &'static str = "FCN-8s at once";
+    const PARAMETERS: (i64, i64) = Fcn8s::PARAMETERS;
+    fn build<I: Implementation>(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        I::fcn8s_atonce(path, config)
+    }
+    fn reference(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        solutions::fcn8s::fcn8s_atonce(path, config)
+    }
+}
+
+// ---------------------------------------------------------------- exercise 2
+
+fn vgg_names<I: Implementation>() -> Result<(), String> {
+    let config = FcnConfig::narrow(NARROW);
+    let (store, _) = backbone(I::vgg16, config);
+    let (reference, _) = backbone(solutions::vgg::vgg16, config);
+    same_listing("vgg16", &store, &reference)
+}
+
+fn vgg_feature_sizes<I: Implementation>() -> Result<(), String> {
+    let config = FcnConfig::narrow(NARROW);
+    let (_, vgg) = backbone(I::vgg16, config);
+    let _guard = tch::no_grad_guard();
+    let features = vgg.forward_t(&image(1, 500, 500), false);
+    let c = |n| config.channels(n);
+    for (name, tensor, expected) in [
+        ("pool3", &features.pool3, [1, c(256), 88, 88]),
+        ("pool4", &features.pool4, [1, c(512), 44, 44]),
+        ("fc7", &features.fc7, [1, c(4096), 16, 16]),
+    ] {
+        ensure(tensor.size() == expected, || {
+            format!("for a 500x500 image (width divided by {NARROW}), {name} is {:?}, expected {expected:?}", tensor.size())
+        })?;
+    }
+    Ok(())
+}
+
+fn vgg_same_features<I: Implementation>() -> Result<(), String> {
+    let config = FcnConfig::narrow(NARROW);
+    let (mut store, vgg) = backbone(I::vgg16, config);
+    let (reference_store, reference) = backbone(solutions::vgg::vgg16, config);
+    copy_weights(&mut store, &reference_store)?;
+    let _guard = tch::no_grad_guard();
+    for (h, w) in COMPARED_SIZES {
+        let xs = image(2, h, w);
+        let (ours, theirs) = (vgg.forward_t(&xs, false), reference.forward_t(&xs, false));
+        for (name, a, b) in
+            [("pool3", ours.pool3, theirs.pool3), ("pool4", ours.pool4, theirs.pool4), ("fc7", ours.fc7, theirs.fc7)]
+        {
+            close(&a, &b, || format!("{name} for a {h}x{w} input (eval mode)"))?;
+        }
+    }
+    Ok(())
+}
+
+fn vgg_dropout<I: Implementation>() -> Result<(), String> {
+    let config = FcnConfig::narrow(NARROW);
+    let (_, vgg) = backbone(I::vgg16, config);
+    let _guard = tch::no_grad_guard();
+    let xs = image(1, 64, 64);
+    let first = vgg.forward_t(&xs, false).fc7;
+    let second = vgg.forward_t(&xs, false).fc7;
+    ensure(first.equal(&second), || "fc7 changes between two evaluations of the same input: dropout is on in eval mode".to_owned())?;
+    let trained = vgg.forward_t(&xs, true).fc7;
+    ensure(!trained.equal(&first), || "fc7 in training mode equals fc7 in eval mode: dropout is missing".to_owned())
+}
+
+fn vgg_parameter_count<I: Implementation>() -> Result<(), String> {
+    let (store, _) = backbone(I::vgg16, FcnConfig::default());
+    let (trainable, fixed) = parameter_counts_of(&store);
+    let expected = 14_714_688 + 102_764_544 + 16_781_312;
+    ensure(trainable == expected && fixed == 0, || {
+        format!("vgg16 at full width has {trainable} trainable and {fixed} fixed parameters, expected {expected} and 0")
+    })
+}
+
+// ---------------------------------------------------------------- exercise 3
+
+fn names<I: Implementation, V: Variant>() -> Result<(), String> {
+    let config = FcnConfig::narrow(NARROW);
+    let (store, _) = network(V::build::<I>, config);
+    let (reference, _) = network(V::reference, config);
+    same_listing(V::NAME, &store, &reference)
+}
+
+fn output_sizes<I: Implementation, V: Variant>() -> Result<(), String> {
+    let config = FcnConfig::narrow(NARROW);
+    let (_, net) = network(V::build::<I>, config);
+    let _guard = tch::no_grad_guard();
+    for (h, w) in SIZES {
+        let output = net.forward_t(&image(1, h, w), false);
+        let expected = [1, config.classes, h, w];
+        ensure(output.size() == expected, || {
+            format!("{} turns a 1x3x{h}x{w} input into {:?}, expected {expected:?}", V::NAME, output.size())
+        })?;
+    }
+    Ok(())
+}
+
+fn same_output<I: Implementation, V: Variant>() -> Result<(), String> {
+    let config = FcnConfig::narrow(NARROW);
+    let (mut store, net) = network(V::build::<I>, config);
+    let (reference_store, reference) = network(V::reference, config);
+    copy_weights(&mut store, &reference_store)?;
+    let _guard = tch::no_grad_guard();
+    for (h, w) in COMPARED_SIZES {
+        let xs = image(2, h, w);
+        close(&net.forward_t(&xs, false), &reference.forward_t(&xs, false), || {
+            format!("{}'s output for a {h}x{w} input (eval mode)", V::NAME)
+        })?;
+    }
+    Ok(())
+}
+
+fn upscore_fixed<I: Implementation, V: Variant>() -> Result<(), String> {
+    let (store, _) = network(V::build::<I>, FcnConfig::narrow(NARROW));
+    for (name, tensor) in store.variables() {
+        if name.starts_with("upscore") {
+            ensure(name.ends_with(".weight"), || format!("{}: {name} should not exist (no bias)", V::NAME))?;
+            ensure(!tensor.requires_grad(), || format!("{}: {name} is trainable; it must stay fixed", V::NAME))?;
+        }
+    }
+    Ok(())
+}
+
+fn parameter_counts<I: Implementation, V: Variant>() -> Result<(), String> {
+    let (store, _) = network(V::build::<I>, FcnConfig::default());
+    let counts = parameter_counts_of(&store);
+    ensure(counts == V::PARAMETERS, || {
+        format!(
+            "{} at full width has {} trainable and {} fixed parameters, expected {} and {}",
+            V::NAME,
+            counts.0,
+            counts.1,
+            V::PARAMETERS.0,
+            V::PARAMETERS.1
+        )
+    })
+}
+
+fn gradients_reach<I: Implementation, V: Variant>() -> Result<(), String> {
+    let (store, net) = network(V::build::<I>, FcnConfig::narrow(NARROW));
+    net.forward_t(&image(1, 40, 40), true).sum(Kind::Float).backward();
+    let variables = store.variables();
+    for name in ["conv1_1.weight", "score_fr.weight", "score_pool4.weight", "score_pool3.weight"] {
+        let reached = variables.get(name).is_some_and(|v| {
+            let grad = v.grad();
+            grad.defined() && f64::try_from(grad.abs().sum(Kind::Float)).expect("a scalar") > 0.0
+        });
+        ensure(reached, || format!("{}: no gradient reaches {name}", V::NAME))?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- helpers
+
+type BuildBackbone = fn(&nn::Path, FcnConfig) -> Backbone;
+type BuildNetwork = fn(&nn::Path, FcnConfig) -> nn::FuncT<'static>;
+
+fn backbone(build: BuildBackbone, config: FcnConfig) -> (nn::VarStore, Backbone) {
+    tch::manual_seed(0);
+    let store = nn::VarStore::new(Device::Cpu);
+    let net = build(&store.root(), config);
+    (store, net)
+}
+
+fn network(build: BuildNetwork, config: FcnConfig) -> (nn::VarStore, nn::FuncT<'static>) {
+    tch::manual_seed(0);
+    let store = nn::VarStore::new(Device::Cpu);
+    let net = build(&store.root(), config);
+    (store, net)
+}
+
+/// A batch of `n` random images, scaled like mean-subtracted pixel values.
+fn image(n: i64, h: i64, w: i64) -> Tensor {
+    tch::manual_seed(n * 1_000_003 + h * 1009 + w);
+    Tensor::randn([n, 3, h, w], (Kind::Float, Device::Cpu)) * 50.0
+}
+
+/// (name, shape) of every variable, sorted by name.
+fn listing(store: &nn::VarStore) -> Vec<(String, Vec<i64>)> {
+    let mut listing: Vec<_> = store.variables().into_iter().map(|(name, t)| (name, t.size())).collect();
+    listing.sort();
+    listing
+}
+
+fn same_listing(what: &str, store: &nn::VarStore, reference: &nn::VarStore) -> Result<(), String> {
+    let (ours, theirs) = (listing(store), listing(reference));
+    for (name, shape) in &theirs {
+        match ours.iter().find(|(n, _)| n == name) {
+            None => return Err(format!("{what} has no variable {name}")),
+            Some((_, s)) => ensure(s == shape, || {
+                format!("{what}: {name} has shape {s:?}, expected {shape:?} (width divided by {NARROW})")
+            })?,
+        }
+    }
+    match ours.iter().find(|(n, _)| !theirs.iter().any(|(m, _)| m == n)) {
+        Some((name, _)) => Err(format!("{what} has a variable the release does not: {name}")),
+        None => Ok(()),
+    }
+}
+
+/// Copies the reference's weights into `store`, by name.
+fn copy_weights(store: &mut nn::VarStore, reference: &nn::VarStore) -> Result<(), String> {
+    store.copy(reference).map_err(|e| format!("cannot copy the reference's weights by name ({e}); see the names check"))
+}
+
+/// Ok when `a` has `b`'s shape and `max |a - b| <= 1e-5 * max |b|`.
+fn close(a: &Tensor, b: &Tensor, what: impl Fn() -> String) -> Result<(), String> {
+    ensure(a.size() == b.size(), || format!("{} has shape {:?}, expected {:?}", what(), a.size(), b.size()))?;
+    let scale = f64::try_from(b.abs().max()).expect("a scalar").max(1e-12);
+    let difference = f64::try_from((a - b).abs().max()).expect("a scalar");
+    ensure(difference <= RELATIVE_TOLERANCE * scale && !difference.is_nan(), || {
+        format!("{} differs from the reference's", what())
+    })
+}
+
+/// (trainable, fixed) numbers of parameters.
+fn parameter_counts_of(store: &nn::VarStore) -> (i64, i64) {
+    store.variables().values().fold((0, 0), |(trainable, fixed), t| {
+        let n = t.numel() as i64;
+        if t.requires_grad() { (trainable + n, fixed) } else { (trainable, fixed + n) }
+    })
+}
