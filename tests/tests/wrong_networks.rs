@@ -1,0 +1,198 @@
+//! Each network check is aimed at a mistake students make: a network with
+//! that one mistake fails the check, and the reference passes it.
+
+use checks::{Check, Implementation, Solutions};
+use fcn_kit::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, crop};
+use ndarray::{Array2, Array4};
+use tch::nn;
+
+/// One mistake each, numbered for the const parameter of [`Mutant`].
+const PADDING_MISSING: u8 = 0;
+const FLOOR_POOLING: u8 = 1;
+const NO_RELU_AFTER_FC6: u8 = 2;
+const DROPOUT_IN_EVAL: u8 = 3;
+const CROP_OFF_BY_ONE: u8 = 4;
+const UPSCORE_TRAINABLE_WITH_BIAS: u8 = 5;
+const SKIP_ADDED_UNCROPPED: u8 = 6;
+const POOL4_INSTEAD_OF_POOL3: u8 = 7;
+
+/// The reference networks, written again with the mistake `M` in them.
+struct Mutant<const M: u8>;
+
+fn vgg16(path: &nn::Path, config: FcnConfig, mistake: u8) -> Backbone {
+    let names = [
+        ("conv1_1", 64), ("conv1_2", 64), ("conv2_1", 128), ("conv2_2", 128),
+        ("conv3_1", 256), ("conv3_2", 256), ("conv3_3", 256),
+        ("conv4_1", 512), ("conv4_2", 512), ("conv4_3", 512),
+        ("conv5_1", 512), ("conv5_2", 512), ("conv5_3", 512),
+    ];
+    let mut in_channels = 3;
+    let convs: Vec<(String, nn::Conv2D)> = names
+        .iter()
+        .map(|&(name, width)| {
+            let padding = if name == "conv1_1" && mistake != PADDING_MISSING { 100 } else { 1 };
+            let out = config.channels(width);
+            let conv = nn::conv2d(path / name, in_channels, out, 3, nn::ConvConfig { padding, ..Default::default() });
+            in_channels = out;
+            (name.to_owned(), conv)
+        })
+        .collect();
+    let fc6 = nn::conv2d(path / "fc6", in_channels, config.channels(4096), 7, Default::default());
+    let fc7 = nn::conv2d(path / "fc7", config.channels(4096), config.channels(4096), 1, Default::default());
+    let ceil = mistake != FLOOR_POOLING;
+    Backbone::new(move |xs, train| {
+        let train = train || mistake == DROPOUT_IN_EVAL;
+        let (mut x, mut pool3, mut pool4) = (xs.shallow_clone(), None, None);
+        for (name, conv) in &convs {
+            x = x.apply(conv).relu();
+            if matches!(name.as_str(), "conv1_2" | "conv2_2" | "conv3_3" | "conv4_3" | "conv5_3") {
+                x = x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], ceil);
+                match name.as_str() {
+                    "conv3_3" => pool3 = Some(x.shallow_clone()),
+                    "conv4_3" => pool4 = Some(x.shallow_clone()),
+                    _ => {}
+                }
+            }
+        }
+        let x = x.apply(&fc6);
+        let x = if mistake == NO_RELU_AFTER_FC6 { x } else { x.relu() };
+        let fc7 = x.dropout(0.5, train).apply(&fc7).relu().dropout(0.5, train);
+        VggFeatures { pool3: pool3.unwrap(), pool4: pool4.unwrap(), fc7 }
+    })
+}
+
+fn upsampling(path: &nn::Path, channels: i64, stride: i64, mistake: u8) -> Box<dyn nn::Module> {
+    if mistake == UPSCORE_TRAINABLE_WITH_BIAS {
+        let k = fcn_kit::upsampling_kernel_size(stride);
+        let config = nn::ConvTransposeConfig { stride, ..Default::default() };
+        Box::new(nn::conv_transpose2d(path, channels, channels, k, config))
+    } else {
+        Box::new(Solutions::bilinear_upsampling(path, channels, stride))
+    }
+}
+
+fn fcn(path: &nn::Path, config: FcnConfig, eight: bool, scales: (f64, f64), mistake: u8) -> nn::FuncT<'static> {
+    let backbone = vgg16(path, config, mistake);
+    let conv1x1 = |name: &str, channels| nn::conv2d(path / name, channels, config.classes, 1, Default::default());
+    let score_fr = conv1x1("score_fr", config.channels(4096));
+    let score_pool4 = conv1x1("score_pool4", config.channels(512));
+    let pool3_channels = if mistake == POOL4_INSTEAD_OF_POOL3 { 512 } else { 256 };
+    let score_pool3 = eight.then(|| conv1x1("score_pool3", config.channels(pool3_channels)));
+    let upscore2 = upsampling(&(path / "upscore2"), config.classes, 2, mistake);
+    let last = if eight { ("upscore_pool4", 2) } else { ("upscore16", 16) };
+    let upscore_next = upsampling(&(path / last.0), config.classes, last.1, mistake);
+    let upscore8 = eight.then(|| upsampling(&(path / "upscore8"), config.classes, 8, mistake));
+    let pool4_crop = match mistake {
+        CROP_OFF_BY_ONE => 6,
+        SKIP_ADDED_UNCROPPED => 0,
+        _ => 5,
+    };
+    nn::func_t(move |xs, train| {
+        let f = backbone.forward_t(xs, train);
+        let coarse = upscore2.forward(&f.fc7.apply(&score_fr));
+        let fused = &coarse + crop(&(&f.pool4 * scales.0).apply(&score_pool4), &coarse, pool4_crop);
+        let fused = upscore_next.forward(&fused);
+        match (&score_pool3, &upscore8) {
+            (Some(score_pool3), Some(upscore8)) => {
+                let skip = if mistake == POOL4_INSTEAD_OF_POOL3 { &f.pool4 } else { &f.pool3 };
+                let skip = (skip * scales.1).apply(score_pool3);
+                let fused = &fused + crop(&skip, &fused, 9);
+                crop(&upscore8.forward(&fused), xs, 31)
+            }
+            _ => crop(&fused, xs, 27),
+        }
+    })
+}
+
+impl<const M: u8> Implementation for Mutant<M> {
+    fn bilinear_filter(size: usize) -> Array2<f32> {
+        Solutions::bilinear_filter(size)
+    }
+    fn upsampling_weight(channels: usize, size: usize) -> Array4<f32> {
+        Solutions::upsampling_weight(channels, size)
+    }
+    fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
+        Solutions::bilinear_upsampling(path, channels, stride)
+    }
+    fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
+        vgg16(path, config, M)
+    }
+    fn fcn32s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        Solutions::fcn32s(path, config)
+    }
+    fn fcn16s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        fcn(path, config, false, (1.0, 1.0), M)
+    }
+    fn fcn8s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        fcn(path, config, true, (1.0, 1.0), M)
+    }
+    fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        fcn(path, config, true, (0.01, 0.0001), M)
+    }
+}
+
+/// The check named `name`, for implementation `I`.
+fn check<I: Implementation>(name: &str) -> Check {
+    checks::suite::<I>().into_iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no check named {name:?}"))
+}
+
+/// Asserts that the check `name` fails on `Mutant<M>` and passes on the
+/// reference.
+fn caught<const M: u8>(name: &str) {
+    assert!(checks::run(&check::<Solutions>(name)).passed(), "the reference fails {name:?}");
+    let status = checks::run(&check::<Mutant<M>>(name));
+    assert!(!status.passed(), "mistake {M} passes {name:?}");
+}
+
+#[test]
+fn a_mistake_free_rewrite_passes_every_network_check() {
+    // Mistake number 255 is none: proves the rewrite itself is right, so that
+    // each failure below comes from its one mistake.
+    for check in checks::networks::vgg_checks::<Mutant<255>>().iter().chain(&checks::networks::fcn_checks::<Mutant<255>>()) {
+        assert!(checks::run(check).passed(), "{check:?}: {:?}", checks::run(check));
+    }
+}
+
+#[test]
+fn padding_100_missing_is_caught() {
+    caught::<PADDING_MISSING>("feature sizes for a 500x500 image");
+    caught::<PADDING_MISSING>("FCN-8s: output size equals input size");
+}
+
+#[test]
+fn floor_pooling_is_caught() {
+    caught::<FLOOR_POOLING>("feature sizes for a 500x500 image");
+    caught::<FLOOR_POOLING>("FCN-16s: output size equals input size");
+}
+
+#[test]
+fn no_relu_after_fc6_is_caught() {
+    caught::<NO_RELU_AFTER_FC6>("same features as the reference on the same weights");
+}
+
+#[test]
+fn dropout_in_eval_is_caught() {
+    caught::<DROPOUT_IN_EVAL>("dropout in training only");
+}
+
+#[test]
+fn crop_off_by_one_is_caught() {
+    caught::<CROP_OFF_BY_ONE>("FCN-16s: same output as the reference on the same weights");
+}
+
+#[test]
+fn trainable_upscore_with_bias_is_caught() {
+    caught::<UPSCORE_TRAINABLE_WITH_BIAS>("FCN-16s: upscore layers fixed, no bias");
+    caught::<UPSCORE_TRAINABLE_WITH_BIAS>("FCN-8s: parameter counts at full width");
+}
+
+#[test]
+fn skip_added_without_aligning_crop_is_caught() {
+    caught::<SKIP_ADDED_UNCROPPED>("FCN-8s: same output as the reference on the same weights");
+}
+
+#[test]
+fn pool4_instead_of_pool3_is_caught() {
+    caught::<POOL4_INSTEAD_OF_POOL3>("FCN-8s: layer names and shapes");
+    caught::<POOL4_INSTEAD_OF_POOL3>("FCN-8s: same output as the reference on the same weights");
+}
