@@ -323,7 +323,7 @@ fn close(a: &Tensor, b: &Tensor, what: impl Fn() -> String) -> Result<(), String
 }
 
 /// (trainable, fixed) numbers of parameters.
-fn parameter_counts_of(store: &nn::VarStore) -> (i64, i64) {
+pub fn parameter_counts_of(store: &nn::VarStore) -> (i64, i64) {
     store.variables().values().fold((0, 0), |(trainable, fixed), t| {
         let n = t.numel() as i64;
         if t.requires_grad() { (trainable + n, fixed) } else { (trainable, fixed + n) }

@@ -37,14 +37,11 @@ fn reference_filter_of_size_four() {
 /// 21 classes, for every variant.
 #[test]
 fn reference_parameter_counts_are_the_published_ones() {
-    use checks::networks::{Fcn8s, Fcn8sAtOnce, Fcn16s, Fcn32s, Variant};
+    use checks::networks::{Fcn8s, Fcn8sAtOnce, Fcn16s, Fcn32s, Variant, parameter_counts_of};
     fn counts<V: Variant>() -> (i64, i64) {
         let store = tch::nn::VarStore::new(tch::Device::Cpu);
         let _net = V::reference(&store.root(), fcn_kit::FcnConfig::default());
-        store.variables().values().fold((0, 0), |(trainable, fixed), t| {
-            let n = t.numel() as i64;
-            if t.requires_grad() { (trainable + n, fixed) } else { (trainable, fixed + n) }
-        })
+        parameter_counts_of(&store)
     }
     assert_eq!(counts::<Fcn32s>(), (134_346_581, 1_806_336));
     assert_eq!(counts::<Fcn16s>(), (134_357_354, 458_640));
