@@ -261,21 +261,23 @@ fn gradients_reach<I: Implementation, V: Variant>() -> Result<(), String> {
 
 // ---------------------------------------------------------------- helpers
 
-type BuildBackbone = fn(&nn::Path, FcnConfig) -> Backbone;
-type BuildNetwork = fn(&nn::Path, FcnConfig) -> nn::FuncT<'static>;
-
-fn backbone(build: BuildBackbone, config: FcnConfig) -> (nn::VarStore, Backbone) {
+/// Builds a backbone or a network in a fresh CPU store, with a fixed seed.
+fn build<T>(build: fn(&nn::Path, FcnConfig) -> T, config: FcnConfig) -> (nn::VarStore, T) {
     tch::manual_seed(0);
     let store = nn::VarStore::new(Device::Cpu);
     let net = build(&store.root(), config);
     (store, net)
 }
 
-fn network(build: BuildNetwork, config: FcnConfig) -> (nn::VarStore, nn::FuncT<'static>) {
-    tch::manual_seed(0);
-    let store = nn::VarStore::new(Device::Cpu);
-    let net = build(&store.root(), config);
-    (store, net)
+fn backbone(build_backbone: fn(&nn::Path, FcnConfig) -> Backbone, config: FcnConfig) -> (nn::VarStore, Backbone) {
+    build(build_backbone, config)
+}
+
+fn network(
+    build_network: fn(&nn::Path, FcnConfig) -> nn::FuncT<'static>,
+    config: FcnConfig,
+) -> (nn::VarStore, nn::FuncT<'static>) {
+    build(build_network, config)
 }
 
 /// A batch of `n` random images, scaled like mean-subtracted pixel values.
