@@ -20,10 +20,16 @@
 //!
 //! ## Initialisation
 //!
-//! The PyTorch port starts `score_fr` (and the skip score layers of FCN-16s
-//! and FCN-8s) at zero, so that a network initialised from pre-trained VGG16
-//! begins by predicting nothing in particular. A network trained from scratch
-//! keeps tch's default initialisation, as here.
+//! Here every convolution keeps tch's default (see exercise 2) and the
+//! upsampling is bilinear and fixed (exercise 1). The release and the PyTorch
+//! port start `score_fr` at zero instead, because their backbone comes
+//! pre-trained: zero scores mean the network begins by predicting nothing in
+//! particular, and the first gradient steps only teach the classifier. In
+//! staged training (`fcn_kit::init_from`), FCN-16s copies everything it shares
+//! with a trained FCN-32s and starts its new `score_pool4` at zero, so that it
+//! begins as good as FCN-32s and the skip only adds what it learns; FCN-8s
+//! does the same from FCN-16s with `score_pool3`. (A score layer at zero still
+//! learns: its gradient is its input times the loss gradient.)
 
 use crate::bilinear::bilinear_upsampling;
 use crate::vgg::vgg16;

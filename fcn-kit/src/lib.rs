@@ -4,6 +4,8 @@
 
 pub mod net;
 pub mod upsampling;
+pub mod weights;
 
 pub use net::{Backbone, FcnConfig, VggFeatures, crop};
 pub use upsampling::{FixedUpsampling, upsampling_kernel_size};
+pub use weights::{WeightsError, init_from, load_torchvision_vgg16};

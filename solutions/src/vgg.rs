@@ -14,8 +14,9 @@
 //! convolution with no padding: on a 7x7 input it computes exactly the same
 //! 4096 numbers (one position), and on a larger input it slides, giving the
 //! classifier's answer at every 7x7 window. `fc7` (4096 to 4096) becomes a 1x1
-//! convolution the same way. (The weights reshape this way when pre-trained
-//! VGG16 weights are loaded; here you only build the layers.)
+//! convolution the same way. You only build the layers here: given code,
+//! `fcn_kit::load_torchvision_vgg16`, does that reshaping when it loads VGG16
+//! weights pre-trained on ImageNet into your network, by the names below.
 //!
 //! ## The layers
 //!
@@ -67,10 +68,12 @@
 //!
 //! ## Initialisation
 //!
-//! tch initialises a convolution's weight uniformly with the Kaiming bound for
-//! its fan-in (what PyTorch does) and its bias at zero, which is what a network
-//! trained from scratch needs. In the paper, all of these layers start from
-//! VGG16 trained on ImageNet instead.
+//! tch starts a convolution's weight uniform in `±sqrt(6 / fan_in)` (Kaiming's
+//! initialisation for ReLU networks, with fan-in = input channels x kernel
+//! area) and its bias at zero. That keeps the activations of a deep ReLU
+//! network of order one, which a network trained from scratch needs (the
+//! kit's synthetic training run does that). In the paper, all of these layers
+//! start from VGG16 trained on ImageNet instead, loaded over these values.
 //!
 //! Run `cargo test -p exercises --test vgg` to check your work.
 

@@ -34,6 +34,7 @@ pub fn vgg_checks<I: Implementation>() -> Vec<Check> {
         check("feature sizes for a 500x500 image", 1, vgg_feature_sizes::<I>),
         check("same features as the reference on the same weights", 2, vgg_same_features::<I>),
         check("dropout in training only", 1, vgg_dropout::<I>),
+        check("pre-trained VGG16 weights load by name", 1, vgg_pretrained::<I>),
         check("parameter count at full width", 1, vgg_parameter_count::<I>),
     ]
 }
@@ -46,11 +47,13 @@ pub fn fcn_checks<I: Implementation>() -> Vec<Check> {
         check("FCN-16s: same output as the reference on the same weights", 2, same_output::<I, Fcn16s>),
         check("FCN-16s: upscore layers fixed, no bias", 1, upscore_fixed::<I, Fcn16s>),
         check("FCN-16s: parameter counts at full width", 1, parameter_counts::<I, Fcn16s>),
+        check("FCN-16s: starts from a trained FCN-32s by name", 1, staged::<I, Fcn16s>),
         check("FCN-8s: layer names and shapes", 1, names::<I, Fcn8s>),
         check("FCN-8s: output size equals input size", 1, output_sizes::<I, Fcn8s>),
         check("FCN-8s: same output as the reference on the same weights", 2, same_output::<I, Fcn8s>),
         check("FCN-8s: upscore layers fixed, no bias", 1, upscore_fixed::<I, Fcn8s>),
         check("FCN-8s: parameter counts at full width", 1, parameter_counts::<I, Fcn8s>),
+        check("FCN-8s: starts from a trained FCN-16s by name", 1, staged::<I, Fcn8s>),
         check("FCN-8s: gradient reaches conv1_1 and every score layer", 1, gradients_reach::<I, Fcn8s>),
         check("FCN-8s at once: same output as the reference", 1, same_output::<I, Fcn8sAtOnce>),
     ]
@@ -62,6 +65,14 @@ pub trait Variant {
     /// (trainable, fixed) parameter counts at full width, 21 classes
     /// (fcn-reference.md).
     const PARAMETERS: (i64, i64);
+    /// For staged training: the variables this variant has and the one it
+    /// starts from does not (fcn-reference.md), and the coarser variant's own
+    /// (fixed) upsampling it leaves behind.
+    const NEW_IN_STAGE: (&'static [&'static str], &'static [&'static str]) = (&[], &[]);
+    /// The coarser variant it starts from, built by the reference.
+    fn coarser(_path: &nn::Path, _config: FcnConfig) -> Option<nn::FuncT<'static>> {
+        None
+    }
     fn build<I: Implementation>(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
     fn reference(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
 }
@@ -85,6 +96,13 @@ impl Variant for Fcn32s {
 impl Variant for Fcn16s {
     const NAME: &'static str = "FCN-16s";
     const PARAMETERS: (i64, i64) = (134_357_354, 458_640);
+    const NEW_IN_STAGE: (&'static [&'static str], &'static [&'static str]) = (
+        &["score_pool4.bias", "score_pool4.weight", "upscore16.weight", "upscore2.weight"],
+        &["upscore.weight"],
+    );
+    fn coarser(path: &nn::Path, config: FcnConfig) -> Option<nn::FuncT<'static>> {
+        Some(solutions::fcn32s::fcn32s(path, config))
+    }
     fn build<I: Implementation>(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
         I::fcn16s(path, config)
     }
@@ -96,6 +114,13 @@ impl Variant for Fcn16s {
 impl Variant for Fcn8s {
     const NAME: &'static str = "FCN-8s";
     const PARAMETERS: (i64, i64) = (134_362_751, 127_008);
+    const NEW_IN_STAGE: (&'static [&'static str], &'static [&'static str]) = (
+        &["score_pool3.bias", "score_pool3.weight", "upscore8.weight", "upscore_pool4.weight"],
+        &["upscore16.weight"],
+    );
+    fn coarser(path: &nn::Path, config: FcnConfig) -> Option<nn::FuncT<'static>> {
+        Some(solutions::fcn16s::fcn16s(path, config))
+    }
     fn build<I: Implementation>(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
         I::fcn8s(path, config)
     }
@@ -172,6 +197,21 @@ fn vgg_dropout<I: Implementation>() -> Result<(), String> {
     ensure(!trained.equal(&first), || "fc7 in training mode equals fc7 in eval mode: dropout is missing".to_owned())
 }
 
+fn vgg_pretrained<I: Implementation>() -> Result<(), String> {
+    let config = FcnConfig::narrow(NARROW);
+    let folder = tempfile::tempdir().map_err(|e| format!("the check cannot make a temporary folder: {e}"))?;
+    let file = folder.path().join("vgg16.safetensors");
+    write_torchvision_vgg16(&file, config, 7).map_err(|e| format!("the check cannot write {}: {e}", file.display()))?;
+    let (store, vgg) = backbone(I::vgg16, config);
+    fcn_kit::load_torchvision_vgg16(&store, &file).map_err(|e| format!("loading torchvision's VGG16 layout: {e}"))?;
+    let (reference_store, reference) = backbone(solutions::vgg::vgg16, config);
+    fcn_kit::load_torchvision_vgg16(&reference_store, &file).expect("the reference loads torchvision's layout");
+    let _guard = tch::no_grad_guard();
+    let xs = image(1, 40, 40);
+    let (ours, theirs) = (vgg.forward_t(&xs, false), reference.forward_t(&xs, false));
+    close(&ours.fc7, &theirs.fc7, || "fc7 with pre-trained weights loaded (eval mode)".to_owned())
+}
+
 fn vgg_parameter_count<I: Implementation>() -> Result<(), String> {
     let (store, _) = backbone(I::vgg16, FcnConfig::default());
     let (trainable, fixed) = parameter_counts_of(&store);
@@ -242,6 +282,20 @@ fn parameter_counts<I: Implementation, V: Variant>() -> Result<(), String> {
             V::PARAMETERS.0,
             V::PARAMETERS.1
         )
+    })
+}
+
+fn staged<I: Implementation, V: Variant>() -> Result<(), String> {
+    let config = FcnConfig::narrow(NARROW);
+    let (trained, _) = network(|path, config| V::coarser(path, config).expect("a staged variant"), config);
+    let (store, _) = network(V::build::<I>, config);
+    let transfer = fcn_kit::init_from(&trained, &store).map_err(|e| format!("{}: {e}", V::NAME))?;
+    let (new, unused) = V::NEW_IN_STAGE;
+    ensure(transfer.new == new, || {
+        format!("{} should get every variable from the network it starts from except {new:?}; these had no match: {:?}", V::NAME, transfer.new)
+    })?;
+    ensure(transfer.unused == unused, || {
+        format!("{} should use every variable of the network it starts from except {unused:?}; these were left: {:?}", V::NAME, transfer.unused)
     })
 }
 
@@ -322,6 +376,30 @@ fn close(a: &Tensor, b: &Tensor, what: impl Fn() -> String) -> Result<(), String
     ensure(difference <= RELATIVE_TOLERANCE * scale && !difference.is_nan(), || {
         format!("{} differs from the reference's", what())
     })
+}
+
+/// Writes a VGG16 file in torchvision's layout (`features.N`, `classifier.N`,
+/// safetensors) with random weights of the shapes a network of `config`
+/// loads, `classifier.6` included. The weights are scaled like Kaiming's
+/// initialisation so that activations stay of order one.
+pub fn write_torchvision_vgg16(file: &std::path::Path, config: FcnConfig, seed: i64) -> Result<(), tch::TchError> {
+    let (store, _) = backbone(solutions::vgg::vgg16, config);
+    let variables = store.variables();
+    tch::manual_seed(seed);
+    let random = |shape: &[i64]| {
+        let fan_in: i64 = shape[1..].iter().product::<i64>().max(1);
+        Tensor::randn(shape, (Kind::Float, Device::Cpu)) * (2.0 / fan_in as f64).sqrt()
+    };
+    let mut tensors = Vec::new();
+    for (module, layer) in fcn_kit::weights::TORCHVISION_VGG16_LAYERS {
+        let weight = variables[&format!("{layer}.weight")].size();
+        let weight = if module.starts_with("classifier") { vec![weight[0], weight[1..].iter().product()] } else { weight };
+        tensors.push((format!("{module}.weight"), random(&weight)));
+        tensors.push((format!("{module}.bias"), random(&[weight[0]]) * 0.1));
+    }
+    tensors.push(("classifier.6.weight".to_owned(), random(&[1000, config.channels(4096)])));
+    tensors.push(("classifier.6.bias".to_owned(), random(&[1000])));
+    Tensor::write_safetensors(&tensors, file)
 }
 
 /// (trainable, fixed) numbers of parameters.

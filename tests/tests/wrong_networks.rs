@@ -15,11 +15,14 @@ const CROP_OFF_BY_ONE: u8 = 4;
 const UPSCORE_TRAINABLE_WITH_BIAS: u8 = 5;
 const SKIP_ADDED_UNCROPPED: u8 = 6;
 const POOL4_INSTEAD_OF_POOL3: u8 = 7;
+const BACKBONE_UNDER_A_SUB_PATH: u8 = 8;
 
 /// The reference networks, written again with the mistake `M` in them.
 struct Mutant<const M: u8>;
 
 fn vgg16(path: &nn::Path, config: FcnConfig, mistake: u8) -> Backbone {
+    let sub_path = path / "vgg";
+    let path = if mistake == BACKBONE_UNDER_A_SUB_PATH { &sub_path } else { path };
     let names = [
         ("conv1_1", 64), ("conv1_2", 64), ("conv2_1", 128), ("conv2_2", 128),
         ("conv3_1", 256), ("conv3_2", 256), ("conv3_3", 256),
@@ -195,4 +198,11 @@ fn skip_added_without_aligning_crop_is_caught() {
 fn pool4_instead_of_pool3_is_caught() {
     caught::<POOL4_INSTEAD_OF_POOL3>("FCN-8s: layer names and shapes");
     caught::<POOL4_INSTEAD_OF_POOL3>("FCN-8s: same output as the reference on the same weights");
+}
+
+#[test]
+fn backbone_under_a_sub_path_is_caught() {
+    caught::<BACKBONE_UNDER_A_SUB_PATH>("pre-trained VGG16 weights load by name");
+    caught::<BACKBONE_UNDER_A_SUB_PATH>("FCN-16s: starts from a trained FCN-32s by name");
+    caught::<BACKBONE_UNDER_A_SUB_PATH>("FCN-8s: starts from a trained FCN-16s by name");
 }
