@@ -56,8 +56,11 @@ pub struct VggFeatures {
 /// is training, for dropout) to its features. Build one with [`Backbone::new`]
 /// from a closure that owns the layers.
 pub struct Backbone {
-    forward: Box<dyn Fn(&Tensor, bool) -> VggFeatures + Send>,
+    forward: Box<BackboneForward>,
 }
+
+/// What a backbone computes: features from images and the training flag.
+type BackboneForward = dyn Fn(&Tensor, bool) -> VggFeatures + Send;
 
 impl Backbone {
     pub fn new(forward: impl Fn(&Tensor, bool) -> VggFeatures + Send + 'static) -> Self {

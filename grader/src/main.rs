@@ -1,79 +1,299 @@
 //! `grader`: grades the exercises crate against the hidden checks.
 
+mod isolate;
 mod report;
+mod suite;
 
-use checks::{Check, Exercises, Solutions};
-use clap::{Parser, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
-use report::Graded;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-/// Grades the FCN exercises: runs every hidden check against a crate of
-/// answers and prints each check's status and points.
+use checks::{Settings, Status};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use isolate::Limits;
+use report::Run;
+use suite::{Graded, Target};
+
+const AFTER_HELP: &str = "\
+Statuses: passed; wrong (the code ran, the result is not right); not attempted (the code \
+reached a todo!()); panicked (with its message); crashed (the process died: abort, signal, \
+stack overflow, out of memory, exit); timed out; skipped (with why). Each check runs in a \
+process of its own, so no check can stop the others or the report.
+
+Files: results.json in Gradescope's autograder format at --json, and a Markdown report beside \
+it (same name, .md).
+
+Exit status: 0 when grading completed, whatever the score; 2 when the grader itself could not \
+run (bad arguments, no CUDA device for --device cuda, a report that cannot be written).";
+
+/// Grades the FCN exercises: runs every check against a crate of answers, each
+/// in a process of its own, and reports each check's status and points.
 #[derive(Debug, Parser)]
-#[command(
-    version,
-    after_help = "Statuses: passed; wrong (the code ran, the result is not right); \
-                  not attempted (the code reached a todo!()); panicked (with its message).\n\n\
-                  Exit status: 0 when grading completed, whatever the score."
-)]
+#[command(version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    grade: GradeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Hints for an exercise, from gentle to specific; none gives the answer.
+    Hint {
+        /// The exercise: its name (bilinear, vgg, fcn) or number.
+        exercise: String,
+    },
+    /// Runs one check in this process and writes its status (used by the
+    /// grader itself, once per check).
+    #[command(name = "__check", hide = true)]
+    Check(isolate::ChildArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct GradeArgs {
     /// The crate to grade: the student's `exercises`, or the reference
     /// `solutions` (which must score full marks).
     #[arg(long, value_enum, default_value_t = Target::Exercises)]
     target: Target,
 
-    /// Also print how long each check took.
+    /// Grade one exercise only: its name (bilinear, vgg, fcn, training) or number.
+    #[arg(long, value_name = "EXERCISE")]
+    only: Option<String>,
+
+    /// List the exercises, their checks and points, and exit.
+    #[arg(long)]
+    list: bool,
+
+    /// Where the training checks run: a GPU when there is one (auto), or the
+    /// one named.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    device: DeviceChoice,
+
+    /// Do not run the training checks (they show as skipped).
+    #[arg(long)]
+    skip_training: bool,
+
+    /// Seed of the training run.
+    #[arg(long, default_value_t = 0)]
+    seed: i64,
+
+    /// Seconds each check may run before it is stopped.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    timeout: u64,
+
+    /// MiB of memory each check may allocate (on CPU).
+    #[arg(long, value_name = "MIB", default_value_t = 6144)]
+    memory_limit: u64,
+
+    /// Checks run at the same time (default: 2, or 1 on a one-core machine).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+
+    /// Where to write results.json (Gradescope's format); the Markdown report
+    /// goes beside it.
+    #[arg(long, value_name = "PATH", default_value = "target/grader/results.json")]
+    json: PathBuf,
+
+    /// Also print each check's time, the device and the seed.
     #[arg(long, short)]
     verbose: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Target {
-    Exercises,
-    Solutions,
-}
-
-impl Target {
-    fn suite(self) -> Vec<Check> {
-        match self {
-            Target::Exercises => checks::suite::<Exercises>(),
-            Target::Solutions => checks::suite::<Solutions>(),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Target::Exercises => "exercises",
-            Target::Solutions => "solutions",
-        }
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DeviceChoice {
+    Auto,
+    Cpu,
+    Cuda,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let graded = grade(&cli.target.suite());
-    print!("{}", report::render(cli.target.name(), &graded, cli.verbose));
+    match cli.command {
+        Some(Command::Check(args)) => isolate::serve(args),
+        Some(Command::Hint { exercise }) => hint(&exercise),
+        None => match grade(&cli.grade) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("grader: {message}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn hint(name: &str) -> ExitCode {
+    let Some(exercise) = suite::exercise_named(name) else {
+        eprintln!("grader: no exercise {name:?}; the exercises are {}", suite::exercise_names());
+        return ExitCode::from(2);
+    };
+    println!("Exercise {}: {}\n", exercise.number, exercise.title);
+    for (n, hint) in exercise.hints.iter().enumerate() {
+        println!("{}. {hint}\n", n + 1);
+    }
+    println!("Each hint goes a little further than the one before: read one, then try again.");
     ExitCode::SUCCESS
 }
 
-/// Runs each check in turn, with a progress bar on stderr (hidden when stderr
-/// is not a terminal).
-fn grade(checks: &[Check]) -> Vec<Graded> {
-    let progress = ProgressBar::new(checks.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("a valid template"),
+fn grade(args: &GradeArgs) -> Result<(), String> {
+    let only = match &args.only {
+        None => None,
+        Some(name) => Some(suite::exercise_named(name).ok_or_else(|| {
+            format!("no exercise {name:?}; the exercises are {}", suite::exercise_names())
+        })?),
+    };
+    let checks = args.target.suite();
+    let selected: Vec<usize> =
+        (0..checks.len()).filter(|&i| only.is_none_or(|e| checks[i].exercise == e)).collect();
+    let training = only.is_none_or(|e| e == suite::TRAINING) && args.target != Target::Misbehaving;
+    if args.list {
+        list(&checks, &selected, training);
+        return Ok(());
+    }
+    if args.timeout == 0 {
+        return Err("--timeout must be at least 1 second".to_owned());
+    }
+
+    let device = match (args.device, tch::Cuda::is_available()) {
+        (DeviceChoice::Cuda, false) => {
+            return Err("--device cuda: libtorch sees no CUDA device here; use --device cpu or auto".to_owned());
+        }
+        (DeviceChoice::Cpu, _) | (DeviceChoice::Auto, false) => tch::Device::Cpu,
+        (DeviceChoice::Cuda | DeviceChoice::Auto, true) => tch::Device::Cuda(0),
+    };
+    let settings = Settings { device, seed: args.seed };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let jobs = args.jobs.unwrap_or(cores.min(2)).max(1);
+    let limits = Limits {
+        timeout: Duration::from_secs(args.timeout),
+        memory_mib: args.memory_limit,
+        output_mib: 16,
+        threads: (cores / jobs).max(1) as i32,
+    };
+
+    let started = Instant::now();
+    let folder = tempfile::Builder::new()
+        .prefix("fcn-grader-")
+        .tempdir()
+        .map_err(|e| format!("cannot make a temporary folder for the checks' files: {e}"))?;
+    let mut graded = run_checks(args.target, &checks, &selected, jobs, limits, settings, folder.path());
+    if training {
+        let why = if args.skip_training { "--skip-training was given" } else { suite::TRAINING_NOT_BUILT };
+        graded.extend(suite::TRAINING_CHECKS.map(|name| Graded::skipped(suite::TRAINING, name, why)));
+    }
+    let run = Run {
+        target: args.target.name(),
+        device: if device.is_cuda() { "cuda".to_owned() } else { "cpu".to_owned() },
+        seed: args.seed,
+        seconds: started.elapsed().as_secs_f64(),
+        graded,
+    };
+
+    show(&report::terminal(&run, args.verbose));
+    let markdown_path = args.json.with_extension("md");
+    let json = serde_json::to_string_pretty(&report::gradescope(&run)).expect("a JSON value serialises");
+    write(&args.json, &json)?;
+    write(&markdown_path, &report::markdown(&run))?;
+    show(&format!("Reports: {} and {}\n", args.json.display(), markdown_path.display()));
+    Ok(())
+}
+
+/// Prints to stdout; a closed stdout (`grader | head`) does not stop the
+/// grader from writing its files.
+fn show(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Runs the `selected` checks, `jobs` at a time, each in its own process,
+/// with a progress bar on stderr (hidden when stderr is not a terminal).
+fn run_checks(
+    target: Target,
+    checks: &[checks::Check],
+    selected: &[usize],
+    jobs: usize,
+    limits: Limits,
+    settings: Settings,
+    folder: &Path,
+) -> Vec<Graded> {
+    let progress = ProgressBar::new(selected.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}").expect("a valid template"),
     );
-    let graded = checks
-        .iter()
-        .map(|check| {
-            progress.set_message(format!("{}: {}", check.exercise.id, check.name));
-            let started = Instant::now();
-            let status = checks::run(check);
-            progress.inc(1);
-            Graded { check: check.clone(), status, seconds: started.elapsed().as_secs_f64() }
-        })
-        .collect();
+    let next = AtomicUsize::new(0);
+    let outcomes = Mutex::new(vec![None; selected.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(selected.len()) {
+            scope.spawn(|| {
+                loop {
+                    let slot = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&index) = selected.get(slot) else { break };
+                    let check = &checks[index];
+                    progress.set_message(format!("{}: {}", check.exercise.id, check.name));
+                    let outcome = isolate::run_isolated(target, index, limits, settings, folder);
+                    progress.inc(1);
+                    outcomes.lock().expect("no worker panics while holding the lock")[slot] = Some(Graded {
+                        exercise: check.exercise,
+                        name: check.name,
+                        points: check.points,
+                        visibility: check.visibility,
+                        status: outcome.status,
+                        seconds: outcome.seconds,
+                        output: outcome.output,
+                    });
+                }
+            });
+        }
+    });
     progress.finish_and_clear();
-    graded
+    let outcomes = outcomes.into_inner().expect("no worker panics while holding the lock");
+    outcomes
+        .into_iter()
+        .zip(selected)
+        .map(|(graded, &index)| {
+            graded.unwrap_or_else(|| {
+                let check = &checks[index];
+                Graded {
+                    status: Status::Crashed("the grader lost this check's result".to_owned()),
+                    ..Graded::skipped(check.exercise, check.name, "")
+                }
+            })
+        })
+        .collect()
+}
+
+fn list(checks: &[checks::Check], selected: &[usize], training: bool) {
+    let mut current = None;
+    for &index in selected {
+        let check = &checks[index];
+        if current != Some(check.exercise) {
+            current = Some(check.exercise);
+            println!("{}. {} ({})", check.exercise.number, check.exercise.title, check.exercise.id);
+        }
+        let kind = match check.visibility {
+            checks::Visibility::Public => "public",
+            checks::Visibility::Hidden => "hidden",
+        };
+        println!("   {:>2} pt  {kind}  {}", check.points, check.name);
+    }
+    if training {
+        println!("{}. {} ({})", suite::TRAINING.number, suite::TRAINING.title, suite::TRAINING.id);
+        for name in suite::TRAINING_CHECKS {
+            println!("    - pt  skipped  {name} ({})", suite::TRAINING_NOT_BUILT);
+        }
+    }
+    let total: u32 = selected.iter().map(|&i| checks[i].points).sum();
+    println!("Total: {total} points");
+}
+
+/// Writes `contents` to `path`, making its folder.
+fn write(path: &Path, contents: &str) -> Result<(), String> {
+    if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    }
+    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -1,59 +1,210 @@
-//! The terminal report: one row per check, then the total and the reasons.
+//! The three reports of a run: the terminal table, Gradescope's
+//! `results.json`, and a Markdown report for the instructor.
 
-use checks::{Check, Status};
-use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write;
 
-/// A check and how it ended.
-#[derive(Debug)]
-pub struct Graded {
-    pub check: Check,
-    pub status: Status,
+use checks::{Exercise, Status, Visibility};
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use serde_json::json;
+
+use crate::suite::Graded;
+
+/// What the run was, for the reports' headers.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub target: &'static str,
+    /// `cpu` or `cuda`.
+    pub device: String,
+    pub seed: i64,
     pub seconds: f64,
+    pub graded: Vec<Graded>,
 }
 
-impl Graded {
+impl Run {
     pub fn score(&self) -> u32 {
-        if self.status.passed() { self.check.points } else { 0 }
+        self.graded.iter().map(Graded::score).sum()
+    }
+
+    pub fn max_score(&self) -> u32 {
+        self.graded.iter().map(Graded::max_score).sum()
+    }
+
+    fn subtotal(&self, visibility: Visibility) -> (u32, u32) {
+        let rows = self.graded.iter().filter(|g| g.visibility == visibility);
+        rows.fold((0, 0), |(s, m), g| (s + g.score(), m + g.max_score()))
+    }
+
+    /// The exercises, in order, each with its score and maximum.
+    fn exercises(&self) -> Vec<(Exercise, u32, u32)> {
+        let mut exercises: Vec<(Exercise, u32, u32)> = Vec::new();
+        for g in &self.graded {
+            match exercises.iter_mut().find(|(e, _, _)| *e == g.exercise) {
+                Some((_, score, max)) => {
+                    *score += g.score();
+                    *max += g.max_score();
+                }
+                None => exercises.push((g.exercise, g.score(), g.max_score())),
+            }
+        }
+        exercises
+    }
+
+    /// Exercises where a check was attempted and did not pass: the ones a
+    /// hint may help with.
+    fn stuck(&self) -> Vec<Exercise> {
+        let mut stuck: Vec<Exercise> = Vec::new();
+        for g in &self.graded {
+            let attempted_and_failed = !matches!(g.status, Status::Passed | Status::NotAttempted | Status::Skipped(_));
+            if attempted_and_failed && !stuck.contains(&g.exercise) {
+                stuck.push(g.exercise);
+            }
+        }
+        stuck
     }
 }
 
-/// The table, the total, and what went wrong, as text.
-pub fn render(target: &str, graded: &[Graded], verbose: bool) -> String {
+fn visibility_label(visibility: Visibility) -> &'static str {
+    match visibility {
+        Visibility::Public => "public",
+        Visibility::Hidden => "hidden",
+    }
+}
+
+/// The table, the total, what went wrong, and where to find hints.
+pub fn terminal(run: &Run, verbose: bool) -> String {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    let mut header = vec!["#", "exercise", "check", "status", "points"];
+    let mut header = vec!["#", "exercise", "check", "kind", "status", "points"];
     if verbose {
         header.push("seconds");
     }
     table.set_header(header);
-    for (number, graded) in graded.iter().enumerate() {
-        let exercise = graded.check.exercise;
+    for (number, g) in run.graded.iter().enumerate() {
         let mut row = vec![
             Cell::new(number + 1).set_alignment(CellAlignment::Right),
-            Cell::new(format!("{}. {}", exercise.number, exercise.id)),
-            Cell::new(graded.check.name),
-            Cell::new(graded.status.label()),
-            Cell::new(format!("{}/{}", graded.score(), graded.check.points)).set_alignment(CellAlignment::Right),
+            Cell::new(format!("{}. {}", g.exercise.number, g.exercise.id)),
+            Cell::new(g.name),
+            Cell::new(visibility_label(g.visibility)),
+            Cell::new(g.status.label()),
+            Cell::new(format!("{}/{}", g.score(), g.max_score())).set_alignment(CellAlignment::Right),
         ];
         if verbose {
-            row.push(Cell::new(format!("{:.2}", graded.seconds)).set_alignment(CellAlignment::Right));
+            row.push(Cell::new(format!("{:.2}", g.seconds)).set_alignment(CellAlignment::Right));
         }
         table.add_row(row);
     }
 
-    let score: u32 = graded.iter().map(Graded::score).sum();
-    let max: u32 = graded.iter().map(|g| g.check.points).sum();
-    let mut out = format!("Grading `{target}`: hidden checks\n{table}\nTotal: {score}/{max}\n");
-    let details: Vec<_> = graded
+    let (public, public_max) = run.subtotal(Visibility::Public);
+    let (hidden, hidden_max) = run.subtotal(Visibility::Hidden);
+    let mut out = format!("Grading `{}`\n{table}\n", run.target);
+    let _ = writeln!(
+        out,
+        "Total: {}/{} (public checks {public}/{public_max}, hidden checks {hidden}/{hidden_max})",
+        run.score(),
+        run.max_score()
+    );
+    if verbose {
+        let _ = writeln!(out, "Device {}, seed {}, {:.1} s", run.device, run.seed, run.seconds);
+    }
+    let details: Vec<_> =
+        run.graded.iter().enumerate().filter_map(|(n, g)| g.status.detail().map(|why| (n + 1, g, why))).collect();
+    if !details.is_empty() {
+        out.push_str("\nDetails:\n");
+        for (number, g, why) in details {
+            let _ = writeln!(out, "  #{number} {}: {why}", g.status.label());
+        }
+    }
+    for exercise in run.stuck() {
+        if !exercise.hints.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nStuck on exercise {} ({})? `cargo run -p grader -- hint {}` gives hints.",
+                exercise.number, exercise.title, exercise.id
+            );
+        }
+    }
+    out
+}
+
+/// Gradescope's autograder `results.json`: hidden checks are shown to
+/// students after the due date, public ones at once.
+pub fn gradescope(run: &Run) -> serde_json::Value {
+    let tests: Vec<_> = run
+        .graded
         .iter()
         .enumerate()
-        .filter_map(|(number, g)| g.status.detail().map(|why| (number + 1, why)))
+        .map(|(n, g)| {
+            let output = match g.status.detail() {
+                Some(detail) => format!("{}: {detail}", g.status.label()),
+                None => g.status.label().to_owned(),
+            };
+            json!({
+                "name": format!("{}. {}: {}", g.exercise.number, g.exercise.title, g.name),
+                "number": format!("{}.{}", g.exercise.number, n + 1),
+                "score": g.score(),
+                "max_score": g.max_score(),
+                "status": if g.status.passed() { "passed" } else { "failed" },
+                "output": output,
+                "tags": [g.exercise.id, g.status.label()],
+                "visibility": match g.visibility {
+                    Visibility::Public => "visible",
+                    Visibility::Hidden => "after_due_date",
+                },
+            })
+        })
         .collect();
-    if !details.is_empty() {
-        out.push_str("\nWhat went wrong:\n");
-        for (number, why) in details {
-            let _ = writeln!(out, "  #{number}: {why}");
+    json!({
+        "score": run.score(),
+        "max_score": run.max_score(),
+        "execution_time": (run.seconds * 10.0).round() / 10.0,
+        "output": format!("Graded `{}` on {} (seed {}).", run.target, run.device, run.seed),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    })
+}
+
+/// The instructor's report: per exercise, per check, with each failure's
+/// reason and the end of what the check printed.
+pub fn markdown(run: &Run) -> String {
+    let mut out = format!("# Grading report: `{}`\n\n", run.target);
+    let _ = writeln!(
+        out,
+        "Score **{}/{}**. Device {}, seed {}, {:.1} s.\n",
+        run.score(),
+        run.max_score(),
+        run.device,
+        run.seed,
+        run.seconds
+    );
+    out.push_str("| exercise | score |\n|---|---|\n");
+    for (exercise, score, max) in run.exercises() {
+        let _ = writeln!(out, "| {}. {} | {score}/{max} |", exercise.number, exercise.title);
+    }
+    out.push_str("\n| # | exercise | check | kind | status | points | seconds |\n|---|---|---|---|---|---|---|\n");
+    for (n, g) in run.graded.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {}/{} | {:.2} |",
+            n + 1,
+            g.exercise.id,
+            g.name,
+            visibility_label(g.visibility),
+            g.status.label(),
+            g.score(),
+            g.max_score(),
+            g.seconds
+        );
+    }
+    let failed: Vec<_> = run.graded.iter().enumerate().filter(|(_, g)| g.status.detail().is_some()).collect();
+    if !failed.is_empty() {
+        out.push_str("\n## Details\n");
+        for (n, g) in failed {
+            let _ = writeln!(out, "\n### #{} {} ({})\n", n + 1, g.name, g.status.label());
+            let _ = writeln!(out, "{}", g.status.detail().unwrap_or_default());
+            if !g.output.trim().is_empty() {
+                let _ = writeln!(out, "\nThe end of what it printed:\n\n```text\n{}\n```", g.output.trim_end());
+            }
         }
     }
     out

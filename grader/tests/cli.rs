@@ -1,44 +1,192 @@
 //! The grader binary, run as an instructor runs it.
 
+use std::path::Path;
 use std::process::{Command, Output};
+
+use serde_json::Value;
 
 /// Runs the grader with `args`, with no `LD_LIBRARY_PATH`: the binary must
 /// find libtorch through its rpath.
 fn grader(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+    Command::new(env!("CARGO_BIN_EXE_grader"))
         .args(args)
         .env_remove("LD_LIBRARY_PATH")
         .output()
-        .expect("the grader binary starts");
-    assert!(
-        output.status.success(),
-        "grader {args:?} exited with {}:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+        .expect("the grader binary starts")
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("the report is UTF-8")
+/// Runs the grader and asserts that it exits with 0.
+fn grader_ok(args: &[&str]) -> String {
+    let output = grader(args);
+    assert!(
+        output.status.success(),
+        "grader {args:?} exited with {}:\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("the report is UTF-8")
+}
+
+/// Reads and checks the shape of a Gradescope results.json.
+fn results(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{} was not written: {e}", path.display()));
+    let json: Value = serde_json::from_str(&text).expect("results.json is JSON");
+    for key in ["score", "max_score", "execution_time"] {
+        assert!(json[key].is_number(), "results.json has no number {key}: {json}");
+    }
+    let tests = json["tests"].as_array().expect("results.json has tests[]");
+    let mut sum = 0.0;
+    for test in tests {
+        for key in ["name", "number", "status", "output", "visibility"] {
+            assert!(test[key].is_string(), "a test has no {key}: {test}");
+        }
+        assert!(["passed", "failed"].contains(&test["status"].as_str().unwrap()), "{test}");
+        assert!(["visible", "after_due_date"].contains(&test["visibility"].as_str().unwrap()), "{test}");
+        let (score, max) = (test["score"].as_f64().unwrap(), test["max_score"].as_f64().unwrap());
+        assert!(0.0 <= score && score <= max, "{test}");
+        sum += score;
+    }
+    assert_eq!(sum, json["score"].as_f64().unwrap(), "the score is the sum of the tests' scores");
+    json
+}
+
+fn statuses(json: &Value) -> Vec<(String, String)> {
+    json["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap().to_owned(), t["tags"][1].as_str().unwrap().to_owned()))
+        .collect()
 }
 
 #[test]
 fn reference_scores_full_marks() {
-    let report = stdout(&grader(&["--target", "solutions"]));
+    let folder = tempfile::tempdir().unwrap();
+    let json_path = folder.path().join("s.json");
+    let report = grader_ok(&["--target", "solutions", "--skip-training", "--json", json_path.to_str().unwrap()]);
+    let json = results(&json_path);
+    assert_eq!(json["score"], json["max_score"], "{json}");
+    assert!(json["max_score"].as_f64().unwrap() > 0.0);
+    assert!(folder.path().join("s.md").exists(), "the Markdown report is written beside results.json");
+    let report = report.replace(json_path.to_str().unwrap(), "s.json").replace(folder.path().join("s.md").to_str().unwrap(), "s.md");
     insta::assert_snapshot!(report);
 }
 
 #[test]
 fn stubs_score_zero_with_every_check_not_attempted() {
-    let report = stdout(&grader(&[]));
+    let folder = tempfile::tempdir().unwrap();
+    let json_path = folder.path().join("results.json");
+    let report = grader_ok(&["--json", json_path.to_str().unwrap()]);
+    let json = results(&json_path);
+    assert_eq!(json["score"], 0, "{json}");
     let checks = checks::suite::<checks::Exercises>().len();
-    assert_eq!(report.matches("not attempted").count(), checks, "{report}");
+    let statuses = statuses(&json);
+    let not_attempted = statuses.iter().filter(|(_, s)| s == "not attempted").count();
+    assert_eq!(not_attempted, checks, "{statuses:?}");
+    assert!(statuses.iter().all(|(_, s)| s == "not attempted" || s == "skipped"), "{statuses:?}");
     assert!(report.contains("Total: 0/"), "{report}");
+    assert!(!report.contains("Stuck on"), "no hints for exercises not attempted yet:\n{report}");
+}
+
+/// The self-check of isolation: each misbehaving implementation gets its
+/// status, and the run still finishes with a valid results.json.
+#[test]
+fn misbehaving_implementations_are_graded_and_the_run_completes() {
+    let folder = tempfile::tempdir().unwrap();
+    let json_path = folder.path().join("results.json");
+    let args = ["--target", "misbehaving", "--timeout", "5", "--memory-limit", "2048", "--json"];
+    let report = grader_ok(&[&args[..], &[json_path.to_str().unwrap()]].concat());
+    let json = results(&json_path);
+    let expected = [
+        ("panics", "panicked", "index 7 out of range"),
+        ("libtorch throws", "panicked", "shapes cannot be multiplied"),
+        ("aborts", "crashed", "aborted"),
+        ("segmentation fault", "crashed", "segmentation fault"),
+        ("overflows its stack", "crashed", "stack overflow"),
+        ("loops forever", "timed out", "stopped after 5 s"),
+        ("allocates without bound", "crashed", "ran out of memory"),
+        ("floods its output", "crashed", "more than 16 MiB of output"),
+        ("exits the process", "crashed", "exited with status 0"),
+        ("prints a fake pass, returns a wrong filter", "wrong", "is wrong at"),
+    ];
+    let tests = json["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), expected.len(), "{report}");
+    for (test, (what, status, reason)) in tests.iter().zip(expected) {
+        let name = test["name"].as_str().unwrap();
+        assert!(name.ends_with(what), "{name} is not the check for {what:?}");
+        assert_eq!(test["tags"][1], status, "{name}: {test}");
+        assert_eq!(test["score"], 0, "{name}");
+        let output = test["output"].as_str().unwrap();
+        assert!(output.contains(reason), "{name}: {output:?} does not say {reason:?}");
+        assert!(!output.contains("frame #"), "{name}: libtorch's backtrace is cut: {output}");
+    }
+    assert_eq!(json["score"], 0);
 }
 
 #[test]
-fn help_documents_the_exit_status() {
-    let help = stdout(&grader(&["--help"]));
+fn list_shows_every_check_with_points() {
+    let list = grader_ok(&["--list"]);
+    for check in checks::suite::<checks::Solutions>() {
+        assert!(list.contains(check.name), "{} missing from --list:\n{list}", check.name);
+    }
+    let total: u32 = checks::suite::<checks::Solutions>().iter().map(|c| c.points).sum();
+    assert!(list.contains(&format!("Total: {total} points")), "{list}");
+}
+
+#[test]
+fn only_grades_one_exercise_named_or_numbered() {
+    let folder = tempfile::tempdir().unwrap();
+    for name in ["vgg", "2"] {
+        let json_path = folder.path().join(format!("{name}.json"));
+        grader_ok(&["--target", "solutions", "--only", name, "--json", json_path.to_str().unwrap()]);
+        let json = results(&json_path);
+        let tests = json["tests"].as_array().unwrap();
+        assert!(!tests.is_empty());
+        assert!(tests.iter().all(|t| t["tags"][0] == "vgg"), "{json}");
+        assert_eq!(json["score"], json["max_score"]);
+    }
+}
+
+#[test]
+fn an_unknown_exercise_is_an_error_naming_the_exercises() {
+    let output = grader(&["--only", "fcn32", "--list"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no exercise \"fcn32\"") && stderr.contains("bilinear (1)"), "{stderr}");
+}
+
+#[test]
+fn hints_teach_without_the_answer() {
+    let hints = grader_ok(&["hint", "bilinear"]);
+    assert!(hints.starts_with("Exercise 1: the bilinear upsampling filter"), "{hints}");
+    assert!(hints.contains("1. ") && hints.contains("2. "), "{hints}");
+    // The answer's formula is in the reference, not the hints.
+    for answer in ["factor - 1", "factor - 0.5", "div_ceil", "zeros_no_train"] {
+        assert!(!hints.contains(answer), "a hint gives away {answer:?}: {hints}");
+    }
+    assert_eq!(grader(&["hint", "nope"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_report_that_cannot_be_written_is_exit_status_2() {
+    let folder = tempfile::tempdir().unwrap();
+    let blocker = folder.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let json_path = blocker.join("results.json");
+    let output = grader(&["--only", "bilinear", "--json", json_path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Total: 0/"), "the table is printed before the files: {stdout}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot create"));
+}
+
+#[test]
+fn help_documents_the_statuses_and_exit_status() {
+    let help = grader_ok(&["--help"]);
     assert!(help.contains("Exit status: 0 when grading completed"), "{help}");
+    for option in ["--target", "--only", "--list", "--device", "--skip-training", "--seed", "--timeout", "--json"] {
+        assert!(help.contains(option), "{option} missing from --help");
+    }
+    assert!(help.contains("crashed") && help.contains("timed out") && help.contains("skipped"), "{help}");
 }

@@ -3,7 +3,7 @@
 //! Every package of the kit that produces something runnable (a binary, a test)
 //! has this one-line `build.rs`:
 //!
-//! ```no_run
+//! ```text
 //! fn main() { libtorch_link::binaries_and_tests(); }
 //! ```
 //!

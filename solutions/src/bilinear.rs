@@ -70,7 +70,7 @@ use tch::{Tensor, nn};
 /// If `size` is 0.
 pub fn bilinear_filter(size: usize) -> Array2<f32> {
     assert!(size >= 1, "a bilinear filter needs a size of at least 1");
-    let factor = ((size + 1) / 2) as f64;
+    let factor = size.div_ceil(2) as f64;
     let center = if size % 2 == 1 { factor - 1.0 } else { factor - 0.5 };
     let tent = |i: usize| 1.0 - (i as f64 - center).abs() / factor;
     Array2::from_shape_fn((size, size), |(i, j)| (tent(i) * tent(j)) as f32)

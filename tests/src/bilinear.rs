@@ -9,20 +9,37 @@ use ndarray_rand::rand::{SeedableRng, rngs::StdRng};
 use ndarray_rand::rand_distr::Uniform;
 use tch::{Device, Tensor, nn, nn::Module};
 
-pub const EXERCISE: Exercise = Exercise { id: "bilinear", number: 1 };
+pub const EXERCISE: Exercise = Exercise {
+    id: "bilinear",
+    number: 1,
+    title: "the bilinear upsampling filter",
+    hints: &[
+        "Start in one dimension: a tent that is 1 on the pixel it is centred on and falls off linearly to \
+         0 one stride away. The 2-D filter is the outer product of two such tents.",
+        "Where is the centre of a filter of even size? Between two pixels, not on one. Write the centre as a \
+         number that depends on whether the size is odd or even, and check it against the size-4 example in \
+         the module docs.",
+        "The slope of the tent: for a filter of size k, how many output pixels apart are two input pixels? \
+         The docs' size-3 and size-4 filters give you two cases to test a formula on.",
+        "The weight of a transposed convolution is [input channels, output channels, k, k]. Channel c of the \
+         input should feed channel c of the output and nothing else.",
+        "A fixed layer is a variable the optimiser never sees. Create it as such in the VarStore, then fill \
+         it without recording gradients.",
+    ],
+};
 
 /// Absolute tolerance for values of order 1 computed in `f32`.
 const TOLERANCE: f32 = 1e-5;
 
 pub fn checks<I: Implementation>() -> Vec<Check> {
-    let check = |name, points, run| Check { exercise: EXERCISE, name, points, run };
+    let check = |name, points, run| Check::new(EXERCISE, name, points, run);
     vec![
         check("filter values, odd sizes 1 to 63", 2, filter_values_odd::<I>),
         check("filter values, even sizes 2 to 64", 2, filter_values_even::<I>),
-        check("filter is symmetric", 1, filter_symmetric::<I>),
+        check("filter is symmetric", 1, filter_symmetric::<I>).public(),
         check("the lecture's 2x2 to 3x3 example", 1, lecture_example::<I>),
-        check("weight: filter on the channel diagonal, zeros elsewhere", 1, weight_layout::<I>),
-        check("layer: one fixed variable named weight, no bias", 1, layer_is_fixed::<I>),
+        check("weight: filter on the channel diagonal, zeros elsewhere", 1, weight_layout::<I>).public(),
+        check("layer: one fixed variable named weight, no bias", 1, layer_is_fixed::<I>).public(),
         check("layer keeps a constant map constant", 1, layer_keeps_constants::<I>),
         check("layer interpolates bilinearly", 1, layer_interpolates::<I>),
     ]

@@ -6,6 +6,8 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
+use serde::{Deserialize, Serialize};
+
 /// The exercise a check belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Exercise {
@@ -13,6 +15,20 @@ pub struct Exercise {
     pub id: &'static str,
     /// Its number in the course.
     pub number: u32,
+    /// What it is, in a few words.
+    pub title: &'static str,
+    /// Nudges for a student who is stuck, from gentle to specific; none of
+    /// them gives the answer.
+    pub hints: &'static [&'static str],
+}
+
+/// Who sees a check's result before the due date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// The property is one the public tests in `exercises/tests/` check too.
+    Public,
+    /// Only the grader checks it; students see the result after the due date.
+    Hidden,
 }
 
 /// One graded property of an exercise.
@@ -22,8 +38,21 @@ pub struct Check {
     /// Short name, unique within the exercise: `filter values, odd sizes`.
     pub name: &'static str,
     pub points: u32,
+    pub visibility: Visibility,
     /// `Err` says what is wrong, in words that do not give the answer away.
     pub run: fn() -> Result<(), String>,
+}
+
+impl Check {
+    /// A hidden check.
+    pub fn new(exercise: Exercise, name: &'static str, points: u32, run: fn() -> Result<(), String>) -> Self {
+        Check { exercise, name, points, visibility: Visibility::Hidden, run }
+    }
+
+    /// The same check, marked public: the public tests check the same property.
+    pub fn public(self) -> Self {
+        Check { visibility: Visibility::Public, ..self }
+    }
 }
 
 impl fmt::Debug for Check {
@@ -33,7 +62,11 @@ impl fmt::Debug for Check {
 }
 
 /// How a check ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// [`run`] gives the first four; a grader that runs each check in a process
+/// of its own also sees the process die, overrun its time, or not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
 pub enum Status {
     Passed,
     /// The code ran and gave a wrong result; the reason.
@@ -42,6 +75,13 @@ pub enum Status {
     NotAttempted,
     /// The code panicked; the panic message.
     Panicked(String),
+    /// The process running the check died (abort, signal, stack overflow, out
+    /// of memory, exit); what is known of why.
+    Crashed(String),
+    /// The check ran past its time limit, in seconds, and was stopped.
+    TimedOut(u64),
+    /// The check was not run; why.
+    Skipped(String),
 }
 
 impl Status {
@@ -56,13 +96,22 @@ impl Status {
             Status::Wrong(_) => "wrong",
             Status::NotAttempted => "not attempted",
             Status::Panicked(_) => "panicked",
+            Status::Crashed(_) => "crashed",
+            Status::TimedOut(_) => "timed out",
+            Status::Skipped(_) => "skipped",
         }
     }
 
-    /// What the student should read: the reason or the panic message.
-    pub fn detail(&self) -> Option<&str> {
+    /// What the student should read: the reason, the panic message, what is
+    /// known of a crash.
+    pub fn detail(&self) -> Option<String> {
         match self {
-            Status::Wrong(why) | Status::Panicked(why) => Some(why),
+            Status::Wrong(why) | Status::Panicked(why) | Status::Crashed(why) | Status::Skipped(why) => {
+                Some(why.clone())
+            }
+            Status::TimedOut(limit) => {
+                Some(format!("stopped after {limit} s; look for a loop that never ends, or work far larger than needed"))
+            }
             Status::Passed | Status::NotAttempted => None,
         }
     }
@@ -86,7 +135,7 @@ pub fn run(check: &Check) -> Status {
             if message.starts_with("not yet implemented") {
                 Status::NotAttempted
             } else {
-                Status::Panicked(message)
+                Status::Panicked(shorten(&message))
             }
         }
     }
@@ -120,7 +169,53 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+/// The first lines of a long panic message: libtorch's errors carry a C++
+/// backtrace of dozens of frames after the line that matters.
+fn shorten(message: &str) -> String {
+    const MAX_CHARS: usize = 600;
+    // tch's errors arrive Debug-formatted (`Torch("...")`), with the
+    // newlines escaped.
+    let cuts = ["\nException raised from", "\\nException raised from", "\nframe #0", "\\nframe #0"];
+    let end = cuts.iter().filter_map(|cut| message.find(cut)).min().unwrap_or(message.len());
+    let head = &message[..end];
+    if head.chars().count() <= MAX_CHARS {
+        head.to_owned()
+    } else {
+        let cut: String = head.chars().take(MAX_CHARS).collect();
+        format!("{cut}...")
+    }
+}
+
 /// `Ok(())` when `condition` holds, else `Err` with the message.
 pub fn ensure(condition: bool, why: impl FnOnce() -> String) -> Result<(), String> {
     if condition { Ok(()) } else { Err(why()) }
+}
+
+/// What a grading run asks of the checks that train networks: where they run
+/// and with which seed. Set once per process, before any check runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    pub device: tch::Device,
+    pub seed: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { device: tch::Device::Cpu, seed: 0 }
+    }
+}
+
+static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+
+impl Settings {
+    /// Makes `self` the settings of this process. Returns `false` if settings
+    /// were already set (they stay as they were).
+    pub fn install(self) -> bool {
+        SETTINGS.set(self).is_ok()
+    }
+
+    /// The settings of this process: the installed ones, or the defaults.
+    pub fn current() -> Settings {
+        SETTINGS.get().copied().unwrap_or_default()
+    }
 }

@@ -9,14 +9,18 @@
 pub mod bilinear;
 pub mod check;
 mod implementation;
+pub mod misbehaving;
 pub mod networks;
 
-pub use check::{Check, Exercise, Status, run};
+pub use check::{Check, Exercise, Settings, Status, Visibility, run};
 pub use implementation::{Exercises, Implementation, Solutions};
 
 // For `implementation!`, so that its users need not depend on these crates.
 #[doc(hidden)]
 pub use {fcn_kit, ndarray, tch};
+
+/// Every exercise, in course order.
+pub const EXERCISES: [Exercise; 3] = [bilinear::EXERCISE, networks::VGG, networks::FCN];
 
 /// Every check of every exercise, in course order.
 pub fn suite<I: Implementation>() -> Vec<Check> {

@@ -10,8 +10,39 @@ use crate::check::{Check, Exercise, ensure};
 use fcn_kit::{Backbone, FcnConfig};
 use tch::{Device, Kind, Tensor, nn, nn::ModuleT};
 
-pub const VGG: Exercise = Exercise { id: "vgg", number: 2 };
-pub const FCN: Exercise = Exercise { id: "fcn", number: 3 };
+pub const VGG: Exercise = Exercise {
+    id: "vgg",
+    number: 2,
+    title: "VGG16, made fully convolutional",
+    hints: &[
+        "Write the 13 convolutions down as a list of (name, channels) and walk it in a loop; only one of \
+         them pads differently from the rest.",
+        "Read max_pool2d's arguments one by one: one of them decides whether an odd size rounds up or down. \
+         The module docs say which way the release rounds, and why.",
+        "fc6 and fc7 are convolutions. Which kernel size turns pool5's 7x7 map into a single position, as \
+         the fully connected layer did?",
+        "Each of fc6 and fc7 is followed by a ReLU and then dropout, and dropout only acts when the network \
+         is training.",
+        "Variable names come from the path: build every layer directly under the path you are given, so \
+         that weights saved by name (the release's, torchvision's) find their layers.",
+    ],
+};
+pub const FCN: Exercise = Exercise {
+    id: "fcn",
+    number: 3,
+    title: "FCN-16s and FCN-8s",
+    hints: &[
+        "Start from FCN-32s in fcn32s.rs: FCN-16s adds one score layer on pool4, one upsampling by 2, one \
+         crop and one sum.",
+        "Draw the sizes for a small input: the coarse scores upsampled by 2, and the pool4 scores. Which one \
+         is larger, and which one is cropped to the other before they are added?",
+        "The module docs derive every crop offset. There is a crop before each sum and one at the very end, \
+         after the last upsampling.",
+        "FCN-8s repeats FCN-16s's step once more, one stride finer. Which pooling layer has stride 8?",
+        "Use the release's names (score_pool4, upscore2, ...): the checks copy weights into your network by \
+         name, and staged training starts each network from the previous one by name.",
+    ],
+};
 
 /// Largest relative difference allowed between two outputs of the same
 /// network on the same weights (float32, CPU).
@@ -28,33 +59,33 @@ const SIZES: [(i64, i64); 9] =
 const COMPARED_SIZES: [(i64, i64); 3] = [(1, 1), (37, 50), (64, 64)];
 
 pub fn vgg_checks<I: Implementation>() -> Vec<Check> {
-    let check = |name, points, run| Check { exercise: VGG, name, points, run };
+    let check = |name, points, run| Check::new(VGG, name, points, run);
     vec![
-        check("layer names and shapes", 1, vgg_names::<I>),
+        check("layer names and shapes", 1, vgg_names::<I>).public(),
         check("feature sizes for a 500x500 image", 1, vgg_feature_sizes::<I>),
         check("same features as the reference on the same weights", 2, vgg_same_features::<I>),
-        check("dropout in training only", 1, vgg_dropout::<I>),
+        check("dropout in training only", 1, vgg_dropout::<I>).public(),
         check("pre-trained VGG16 weights load by name", 1, vgg_pretrained::<I>),
         check("parameter count at full width", 1, vgg_parameter_count::<I>),
     ]
 }
 
 pub fn fcn_checks<I: Implementation>() -> Vec<Check> {
-    let check = |name, points, run| Check { exercise: FCN, name, points, run };
+    let check = |name, points, run| Check::new(FCN, name, points, run);
     vec![
         check("FCN-16s: layer names and shapes", 1, names::<I, Fcn16s>),
-        check("FCN-16s: output size equals input size", 1, output_sizes::<I, Fcn16s>),
+        check("FCN-16s: output size equals input size", 1, output_sizes::<I, Fcn16s>).public(),
         check("FCN-16s: same output as the reference on the same weights", 2, same_output::<I, Fcn16s>),
-        check("FCN-16s: upscore layers fixed, no bias", 1, upscore_fixed::<I, Fcn16s>),
+        check("FCN-16s: upscore layers fixed, no bias", 1, upscore_fixed::<I, Fcn16s>).public(),
         check("FCN-16s: parameter counts at full width", 1, parameter_counts::<I, Fcn16s>),
         check("FCN-16s: starts from a trained FCN-32s by name", 1, staged::<I, Fcn16s>),
         check("FCN-8s: layer names and shapes", 1, names::<I, Fcn8s>),
-        check("FCN-8s: output size equals input size", 1, output_sizes::<I, Fcn8s>),
+        check("FCN-8s: output size equals input size", 1, output_sizes::<I, Fcn8s>).public(),
         check("FCN-8s: same output as the reference on the same weights", 2, same_output::<I, Fcn8s>),
-        check("FCN-8s: upscore layers fixed, no bias", 1, upscore_fixed::<I, Fcn8s>),
+        check("FCN-8s: upscore layers fixed, no bias", 1, upscore_fixed::<I, Fcn8s>).public(),
         check("FCN-8s: parameter counts at full width", 1, parameter_counts::<I, Fcn8s>),
         check("FCN-8s: starts from a trained FCN-16s by name", 1, staged::<I, Fcn8s>),
-        check("FCN-8s: gradient reaches conv1_1 and every score layer", 1, gradients_reach::<I, Fcn8s>),
+        check("FCN-8s: gradient reaches conv1_1 and every score layer", 1, gradients_reach::<I, Fcn8s>).public(),
         check("FCN-8s at once: same output as the reference", 1, same_output::<I, Fcn8sAtOnce>),
     ]
 }

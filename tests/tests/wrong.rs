@@ -79,7 +79,7 @@ macro_rules! with_filter {
 
 // Uses `factor - 1` as the centre for every size, as for odd ones.
 with_filter!(CentreWrongForEvenSizes, |size| {
-    let factor = ((size + 1) / 2) as f64;
+    let factor = size.div_ceil(2) as f64;
     let tent = |i: usize| 1.0 - (i as f64 - (factor - 1.0)).abs() / factor;
     Array2::from_shape_fn((size, size), |(i, j)| (tent(i) * tent(j)) as f32)
 });
