@@ -32,6 +32,16 @@ pub struct Limits {
     pub output_mib: u64,
     /// libtorch's threads in the child.
     pub threads: i32,
+    /// The time limit and threads of a training check.
+    pub training_timeout: Duration,
+    pub training_threads: i32,
+}
+
+impl Limits {
+    /// The limits for a check that trains networks.
+    pub fn for_training(self) -> Limits {
+        Limits { timeout: self.training_timeout, threads: self.training_threads, ..self }
+    }
 }
 
 /// The hidden `__check` command: what the parent tells the child.
@@ -53,6 +63,8 @@ pub struct ChildArgs {
     seed: i64,
     #[arg(long)]
     cuda: bool,
+    #[arg(long)]
+    artifacts: Option<PathBuf>,
 }
 
 const MIB: u64 = 1 << 20;
@@ -76,7 +88,7 @@ pub fn serve(args: ChildArgs) -> ExitCode {
     }
     tch::set_num_threads(args.threads);
     let device = if args.cuda { tch::Device::Cuda(0) } else { tch::Device::Cpu };
-    Settings { device, seed: args.seed }.install();
+    Settings { device, seed: args.seed, artifacts: args.artifacts }.install();
 
     let Some(check) = args.target.suite().into_iter().nth(args.index) else {
         eprintln!("grader: {:?} has no check number {}", args.target, args.index);
@@ -115,7 +127,7 @@ pub fn run_isolated(
     target: Target,
     index: usize,
     limits: Limits,
-    settings: Settings,
+    settings: &Settings,
     folder: &Path,
 ) -> Outcome {
     let started = Instant::now();
@@ -141,7 +153,7 @@ fn spawn_and_wait(
     target: Target,
     index: usize,
     limits: Limits,
-    settings: Settings,
+    settings: &Settings,
     result: &Path,
     output_path: &Path,
 ) -> std::io::Result<Option<ExitStatus>> {
@@ -164,6 +176,9 @@ fn spawn_and_wait(
         .process_group(0);
     if settings.device.is_cuda() {
         command.arg("--cuda");
+    }
+    if let Some(artifacts) = &settings.artifacts {
+        command.arg("--artifacts").arg(artifacts);
     }
     let mut child = command.spawn()?;
     let exit = child.wait_timeout(limits.timeout)?;

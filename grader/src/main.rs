@@ -3,6 +3,7 @@
 mod isolate;
 mod report;
 mod suite;
+mod train_command;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,6 +50,9 @@ enum Command {
         /// The exercise: its name (bilinear, vgg, fcn) or number.
         exercise: String,
     },
+    /// Trains FCN-32s, then FCN-16s from it, then FCN-8s from that, and prints
+    /// the paper's four scores for each on the validation split.
+    Train(train_command::TrainArgs),
     /// Runs one check in this process and writes its status (used by the
     /// grader itself, once per check).
     #[command(name = "__check", hide = true)]
@@ -87,6 +91,10 @@ struct GradeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     timeout: u64,
 
+    /// Seconds each training check may run before it is stopped.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    training_timeout: u64,
+
     /// MiB of memory each check may allocate (on CPU).
     #[arg(long, value_name = "MIB", default_value_t = 6144)]
     memory_limit: u64,
@@ -106,7 +114,7 @@ struct GradeArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DeviceChoice {
+pub enum DeviceChoice {
     Auto,
     Cpu,
     Cuda,
@@ -117,6 +125,13 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Check(args)) => isolate::serve(args),
         Some(Command::Hint { exercise }) => hint(&exercise),
+        Some(Command::Train(args)) => match train_command::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("grader train: {message}");
+                ExitCode::from(2)
+            }
+        },
         None => match grade(&cli.grade) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
@@ -150,23 +165,16 @@ fn grade(args: &GradeArgs) -> Result<(), String> {
     let checks = args.target.suite();
     let selected: Vec<usize> =
         (0..checks.len()).filter(|&i| only.is_none_or(|e| checks[i].exercise == e)).collect();
-    let training = only.is_none_or(|e| e == suite::TRAINING) && args.target != Target::Misbehaving;
     if args.list {
-        list(&checks, &selected, training);
+        list(&checks, &selected);
         return Ok(());
     }
     if args.timeout == 0 {
         return Err("--timeout must be at least 1 second".to_owned());
     }
 
-    let device = match (args.device, tch::Cuda::is_available()) {
-        (DeviceChoice::Cuda, false) => {
-            return Err("--device cuda: libtorch sees no CUDA device here; use --device cpu or auto".to_owned());
-        }
-        (DeviceChoice::Cpu, _) | (DeviceChoice::Auto, false) => tch::Device::Cpu,
-        (DeviceChoice::Cuda | DeviceChoice::Auto, true) => tch::Device::Cuda(0),
-    };
-    let settings = Settings { device, seed: args.seed };
+    let device = resolve_device(args.device)?;
+    let settings = Settings { device, seed: args.seed, artifacts: None };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let jobs = args.jobs.unwrap_or(cores.min(2)).max(1);
     let limits = Limits {
@@ -174,6 +182,8 @@ fn grade(args: &GradeArgs) -> Result<(), String> {
         memory_mib: args.memory_limit,
         output_mib: 16,
         threads: (cores / jobs).max(1) as i32,
+        training_timeout: Duration::from_secs(args.training_timeout.max(args.timeout)),
+        training_threads: cores as i32,
     };
 
     let started = Instant::now();
@@ -181,17 +191,26 @@ fn grade(args: &GradeArgs) -> Result<(), String> {
         .prefix("fcn-grader-")
         .tempdir()
         .map_err(|e| format!("cannot make a temporary folder for the checks' files: {e}"))?;
-    let mut graded = run_checks(args.target, &checks, &selected, jobs, limits, settings, folder.path());
-    if training {
-        let why = if args.skip_training { "--skip-training was given" } else { suite::TRAINING_NOT_BUILT };
-        graded.extend(suite::TRAINING_CHECKS.map(|name| Graded::skipped(suite::TRAINING, name, why)));
+    let artifacts = args.json.parent().filter(|f| !f.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
+    let table_path = artifacts.join(checks::training::TABLE_FILE);
+    let _ = std::fs::remove_file(&table_path);
+    let settings = Settings { artifacts: Some(artifacts.clone()), ..settings };
+    let (to_run, to_skip): (Vec<usize>, Vec<usize>) =
+        selected.iter().partition(|&&i| !(args.skip_training && suite::is_training(&checks[i])));
+    let mut graded = run_checks(args.target, &checks, &to_run, jobs, limits, &settings, folder.path());
+    for &i in &to_skip {
+        graded.push(Graded::skipped(&checks[i], "--skip-training was given"));
     }
+    let order = |g: &Graded| checks.iter().position(|c| c.exercise == g.exercise && c.name == g.name);
+    graded.sort_by_key(order);
+    let training = std::fs::read_to_string(&table_path).ok().and_then(|json| serde_json::from_str(&json).ok());
     let run = Run {
         target: args.target.name(),
         device: if device.is_cuda() { "cuda".to_owned() } else { "cpu".to_owned() },
         seed: args.seed,
         seconds: started.elapsed().as_secs_f64(),
         graded,
+        training,
     };
 
     show(&report::terminal(&run, args.verbose));
@@ -210,6 +229,17 @@ fn show(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
+/// The device `choice` names here, or why there is none.
+pub fn resolve_device(choice: DeviceChoice) -> Result<tch::Device, String> {
+    match (choice, tch::Cuda::is_available()) {
+        (DeviceChoice::Cuda, false) => {
+            Err("--device cuda: libtorch sees no CUDA device here; use --device cpu or auto".to_owned())
+        }
+        (DeviceChoice::Cpu, _) | (DeviceChoice::Auto, false) => Ok(tch::Device::Cpu),
+        (DeviceChoice::Cuda | DeviceChoice::Auto, true) => Ok(tch::Device::Cuda(0)),
+    }
+}
+
 /// Runs the `selected` checks, `jobs` at a time, each in its own process,
 /// with a progress bar on stderr (hidden when stderr is not a terminal).
 fn run_checks(
@@ -218,7 +248,7 @@ fn run_checks(
     selected: &[usize],
     jobs: usize,
     limits: Limits,
-    settings: Settings,
+    settings: &Settings,
     folder: &Path,
 ) -> Vec<Graded> {
     let progress = ProgressBar::new(selected.len() as u64).with_style(
@@ -234,6 +264,7 @@ fn run_checks(
                     let Some(&index) = selected.get(slot) else { break };
                     let check = &checks[index];
                     progress.set_message(format!("{}: {}", check.exercise.id, check.name));
+                    let limits = if suite::is_training(check) { limits.for_training() } else { limits };
                     let outcome = isolate::run_isolated(target, index, limits, settings, folder);
                     progress.inc(1);
                     outcomes.lock().expect("no worker panics while holding the lock")[slot] = Some(Graded {
@@ -256,17 +287,16 @@ fn run_checks(
         .zip(selected)
         .map(|(graded, &index)| {
             graded.unwrap_or_else(|| {
-                let check = &checks[index];
                 Graded {
                     status: Status::Crashed("the grader lost this check's result".to_owned()),
-                    ..Graded::skipped(check.exercise, check.name, "")
+                    ..Graded::skipped(&checks[index], "")
                 }
             })
         })
         .collect()
 }
 
-fn list(checks: &[checks::Check], selected: &[usize], training: bool) {
+fn list(checks: &[checks::Check], selected: &[usize]) {
     let mut current = None;
     for &index in selected {
         let check = &checks[index];
@@ -279,12 +309,6 @@ fn list(checks: &[checks::Check], selected: &[usize], training: bool) {
             checks::Visibility::Hidden => "hidden",
         };
         println!("   {:>2} pt  {kind}  {}", check.points, check.name);
-    }
-    if training {
-        println!("{}. {} ({})", suite::TRAINING.number, suite::TRAINING.title, suite::TRAINING.id);
-        for name in suite::TRAINING_CHECKS {
-            println!("    - pt  skipped  {name} ({})", suite::TRAINING_NOT_BUILT);
-        }
     }
     let total: u32 = selected.iter().map(|&i| checks[i].points).sum();
     println!("Total: {total} points");

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use checks::training::{FIGURE_FILE, LOSS_FILE, TrainingTable};
 use checks::{Exercise, Status, Visibility};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
@@ -18,6 +19,8 @@ pub struct Run {
     pub seed: i64,
     pub seconds: f64,
     pub graded: Vec<Graded>,
+    /// What the staged-training check measured, when it ran.
+    pub training: Option<TrainingTable>,
 }
 
 impl Run {
@@ -105,6 +108,10 @@ pub fn terminal(run: &Run, verbose: bool) -> String {
     );
     if verbose {
         let _ = writeln!(out, "Device {}, seed {}, {:.1} s", run.device, run.seed, run.seconds);
+    }
+    if let Some(table) = &run.training {
+        out.push('\n');
+        out.push_str(&training_table(table));
     }
     let details: Vec<_> =
         run.graded.iter().enumerate().filter_map(|(n, g)| g.status.detail().map(|why| (n + 1, g, why))).collect();
@@ -196,6 +203,18 @@ pub fn markdown(run: &Run) -> String {
             g.seconds
         );
     }
+    if let Some(table) = &run.training {
+        out.push_str("\n## Training\n\n");
+        out.push_str(&training_table(table));
+        let _ = writeln!(
+            out,
+            "\n![Predictions on validation images: image, ground truth, FCN-32s, FCN-16s, FCN-8s (the student's)]({FIGURE_FILE})\n\n\
+             Rows: validation images; columns: the image, its ground truth, then the student's FCN-32s, FCN-16s \
+             and FCN-8s predictions, in VOC's colours (void in cream).\n\n\
+             ![Loss per step]({LOSS_FILE})\n\n\
+             Loss per step, the three stages end to end: the student's in red, the reference's in blue (drawn over the red where the two runs agree)."
+        );
+    }
     let failed: Vec<_> = run.graded.iter().enumerate().filter(|(_, g)| g.status.detail().is_some()).collect();
     if !failed.is_empty() {
         out.push_str("\n## Details\n");
@@ -206,6 +225,33 @@ pub fn markdown(run: &Run) -> String {
                 let _ = writeln!(out, "\nThe end of what it printed:\n\n```text\n{}\n```", g.output.trim_end());
             }
         }
+    }
+    out
+}
+
+/// The paper's Table 2 for the staged-training run: the four scores, in
+/// percent, of each network on the validation split.
+pub fn training_table(table: &TrainingTable) -> String {
+    let b = &table.budget;
+    let mut out = format!(
+        "Training ({}; {} steps of {} images per stage, {} train and {} val images of {}x{}, seed {}):\n\n",
+        b.mode, b.steps, b.batch, b.train_images, b.val_images, b.image_size, b.image_size, table.seed
+    );
+    out.push_str("| implementation | network | pixel acc | mean acc | mean IU | f.w. IU | images/s |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    for row in &table.rows {
+        let s = row.scores;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            row.implementation,
+            row.network,
+            100.0 * s.pixel_accuracy,
+            100.0 * s.mean_accuracy,
+            100.0 * s.mean_iu,
+            100.0 * s.frequency_weighted_iu,
+            row.images_per_second
+        );
     }
     out
 }

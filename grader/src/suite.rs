@@ -3,6 +3,11 @@
 
 use checks::{Check, Exercise, Status, Visibility};
 
+/// Whether a check trains networks (minutes, not seconds).
+pub fn is_training(check: &Check) -> bool {
+    check.exercise == checks::training::EXERCISE
+}
+
 /// The crate of answers to grade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Target {
@@ -36,28 +41,6 @@ impl Target {
     }
 }
 
-/// The training checks: they train the student's networks and compare them
-/// with the reference's. Listed so that the report shows them and why they
-/// did not run.
-pub const TRAINING: Exercise = Exercise {
-    id: "training",
-    number: 4,
-    title: "the networks train",
-    hints: &[
-        "The training checks train your networks as they are: first make every check of exercises 1 to 3 \
-         pass, since a network that gives the reference's output on the same weights trains like it.",
-    ],
-};
-
-/// Names of the training checks, with the points each will carry.
-pub const TRAINING_CHECKS: [&str; 2] = [
-    "FCN-32s, FCN-16s, FCN-8s: mean IU within the margin of the reference's",
-    "FCN-8s overfits the real VOC samples",
-];
-
-/// Why the training checks did not run in this version of the kit.
-pub const TRAINING_NOT_BUILT: &str = "the training run is not part of this version of the kit yet";
-
 /// One row of the report: a check and how it ended.
 #[derive(Debug, Clone)]
 pub struct Graded {
@@ -73,12 +56,12 @@ pub struct Graded {
 
 impl Graded {
     /// A row for a check that did not run.
-    pub fn skipped(exercise: Exercise, name: &'static str, why: &str) -> Self {
+    pub fn skipped(check: &Check, why: &str) -> Self {
         Graded {
-            exercise,
-            name,
-            points: 0,
-            visibility: Visibility::Hidden,
+            exercise: check.exercise,
+            name: check.name,
+            points: check.points,
+            visibility: check.visibility,
             status: Status::Skipped(why.to_owned()),
             seconds: 0.0,
             output: String::new(),
@@ -97,14 +80,13 @@ impl Graded {
 
 /// Finds an exercise by its id (`vgg`) or number (`2`).
 pub fn exercise_named(name: &str) -> Option<Exercise> {
-    checks::EXERCISES.into_iter().chain([TRAINING]).find(|e| e.id == name || e.number.to_string() == name)
+    checks::EXERCISES.into_iter().find(|e| e.id == name || e.number.to_string() == name)
 }
 
 /// The ids and numbers `exercise_named` accepts, for an error message.
 pub fn exercise_names() -> String {
     checks::EXERCISES
         .into_iter()
-        .chain([TRAINING])
         .map(|e| format!("{} ({})", e.id, e.number))
         .collect::<Vec<_>>()
         .join(", ")

@@ -190,3 +190,33 @@ fn help_documents_the_statuses_and_exit_status() {
     }
     assert!(help.contains("crashed") && help.contains("timed out") && help.contains("skipped"), "{help}");
 }
+
+/// The training check on CPU, as CI runs it: the reference passes, and the
+/// run leaves the paper's table and pictures beside the report.
+#[test]
+fn reference_passes_the_training_check_with_its_table_and_pictures() {
+    let folder = tempfile::tempdir().unwrap();
+    let json_path = folder.path().join("results.json");
+    let started = std::time::Instant::now();
+    let report = grader_ok(&[
+        "--target", "solutions", "--only", "training", "--device", "cpu", "--json", json_path.to_str().unwrap(),
+    ]);
+    let seconds = started.elapsed().as_secs_f64();
+    let json = results(&json_path);
+    assert_eq!(json["score"], json["max_score"], "{report}");
+    assert!(json["max_score"].as_f64().unwrap() > 0.0);
+    for file in ["training.json", "figure4.png", "loss.png", "results.md"] {
+        assert!(folder.path().join(file).exists(), "{file} was not written");
+    }
+    let markdown = std::fs::read_to_string(folder.path().join("results.md")).unwrap();
+    assert!(markdown.contains("](figure4.png)") && markdown.contains("](loss.png)"), "{markdown}");
+    assert!(report.contains("| reference | FCN-8s |") && report.contains("cpu, width / 16"), "{report}");
+
+    let table: checks::training::TrainingTable =
+        serde_json::from_str(&std::fs::read_to_string(folder.path().join("training.json")).unwrap()).unwrap();
+    let iu = |network: &str| {
+        table.rows.iter().find(|r| r.implementation == "reference" && r.network == network).unwrap().scores.mean_iu
+    };
+    assert!(iu("FCN-8s") >= iu("FCN-32s"), "FCN-8s is worse than FCN-32s on the synthetic set: {report}");
+    eprintln!("the training check took {seconds:.0} s");
+}

@@ -191,17 +191,19 @@ pub fn ensure(condition: bool, why: impl FnOnce() -> String) -> Result<(), Strin
     if condition { Ok(()) } else { Err(why()) }
 }
 
-/// What a grading run asks of the checks that train networks: where they run
-/// and with which seed. Set once per process, before any check runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a grading run asks of the checks that train networks: where they run,
+/// with which seed, and where they may leave pictures and tables for the
+/// report. Set once per process, before any check runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub device: tch::Device,
     pub seed: i64,
+    pub artifacts: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { device: tch::Device::Cpu, seed: 0 }
+        Settings { device: tch::Device::Cpu, seed: 0, artifacts: None }
     }
 }
 
@@ -216,6 +218,6 @@ impl Settings {
 
     /// The settings of this process: the installed ones, or the defaults.
     pub fn current() -> Settings {
-        SETTINGS.get().copied().unwrap_or_default()
+        SETTINGS.get().cloned().unwrap_or_default()
     }
 }

@@ -11,6 +11,7 @@ pub mod check;
 mod implementation;
 pub mod misbehaving;
 pub mod networks;
+pub mod training;
 
 pub use check::{Check, Exercise, Settings, Status, Visibility, run};
 pub use implementation::{Exercises, Implementation, Solutions};
@@ -20,12 +21,13 @@ pub use implementation::{Exercises, Implementation, Solutions};
 pub use {fcn_kit, ndarray, tch};
 
 /// Every exercise, in course order.
-pub const EXERCISES: [Exercise; 3] = [bilinear::EXERCISE, networks::VGG, networks::FCN];
+pub const EXERCISES: [Exercise; 4] = [bilinear::EXERCISE, networks::VGG, networks::FCN, training::EXERCISE];
 
 /// Every check of every exercise, in course order.
 pub fn suite<I: Implementation>() -> Vec<Check> {
     let mut checks = bilinear::checks::<I>();
     checks.extend(networks::vgg_checks::<I>());
     checks.extend(networks::fcn_checks::<I>());
+    checks.extend(training::checks::<I>());
     checks
 }

@@ -1,0 +1,133 @@
+//! `grader train`: the staged training run on its own, for an instructor who
+//! wants the numbers (or the real experiment, with VOCdevkit and pre-trained
+//! VGG16).
+
+use std::path::PathBuf;
+
+use checks::{Exercises, Implementation, Solutions};
+use clap::Args;
+use fcn_kit::FcnConfig;
+use fcn_train::train::{Batches, Schedule, Stage, Start, train_staged};
+use fcn_train::{synthetic, voc};
+
+use crate::suite::Target;
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Whose networks to train.
+    #[arg(long, value_enum, default_value_t = Target::Solutions)]
+    target: Target,
+
+    /// cpu, cuda, or auto (the GPU when there is one).
+    #[arg(long, value_enum, default_value_t = crate::DeviceChoice::Auto)]
+    device: crate::DeviceChoice,
+
+    /// Optimiser steps per stage (FCN-32s, then FCN-16s, then FCN-8s).
+    #[arg(long, default_value_t = 300)]
+    steps: usize,
+
+    /// Images per step.
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+
+    /// Width divisor: 1 is the paper's network; 8 trains on a CPU in minutes.
+    #[arg(long, default_value_t = 8)]
+    width: i64,
+
+    /// A VOCdevkit-style folder (the one holding JPEGImages/); default: the
+    /// synthetic set, generated with --seed.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+
+    /// Number of classes of --data (21 for PASCAL VOC).
+    #[arg(long, default_value_t = 21)]
+    classes: u8,
+
+    /// torchvision VGG16 weights (safetensors) to start FCN-32s from.
+    #[arg(long, value_name = "WEIGHTS")]
+    vgg16: Option<PathBuf>,
+
+    /// SGD learning rate (biases get twice this).
+    #[arg(long, default_value_t = 0.01)]
+    learning_rate: f64,
+
+    /// Seed of the data, the initialisation and the batches.
+    #[arg(long, default_value_t = 0)]
+    seed: i64,
+
+    /// Where checkpoints and the results go.
+    #[arg(long, value_name = "DIR", default_value = "target/grader/train")]
+    out: PathBuf,
+}
+
+fn stages<I: Implementation>() -> [Stage; 3] {
+    [
+        Stage { name: "FCN-32s", build: I::fcn32s },
+        Stage { name: "FCN-16s", build: I::fcn16s },
+        Stage { name: "FCN-8s", build: I::fcn8s },
+    ]
+}
+
+pub fn run(args: TrainArgs) -> Result<(), String> {
+    let device = crate::resolve_device(args.device)?;
+    let (root, classes) = match &args.data {
+        Some(root) => (root.clone(), args.classes),
+        None => {
+            let root = args.out.join("synthetic");
+            let spec = synthetic::Spec { seed: args.seed as u64, ..Default::default() };
+            synthetic::generate(&root, spec).map_err(|e| e.to_string())?;
+            (root, synthetic::CLASS_NAMES.len() as u8)
+        }
+    };
+    let train = voc::read_split(&root, "train", classes).map_err(|e| e.to_string())?;
+    let val = voc::read_split(&root, "val", classes).map_err(|e| e.to_string())?;
+    let config = FcnConfig { classes: classes as i64, width_divisor: args.width };
+    let schedule = Schedule {
+        steps: args.steps,
+        batch: args.batch,
+        learning_rate: args.learning_rate,
+        seed: args.seed,
+        device,
+        checkpoints: Some(args.out.join("checkpoints")),
+        input_scale: if args.vgg16.is_some() { 1.0 } else { fcn_train::train::FROM_SCRATCH_INPUT_SCALE },
+        ..Schedule::default()
+    };
+    let stages = match args.target {
+        Target::Solutions => stages::<Solutions>(),
+        Target::Exercises => stages::<Exercises>(),
+        Target::Misbehaving => return Err("--target misbehaving is for grading only".to_owned()),
+    };
+    println!(
+        "Training {} on {} ({} train, {} val images), width 1/{}, {} steps of {} per stage, on {device:?}",
+        args.target.name(),
+        root.display(),
+        train.samples.len(),
+        val.samples.len(),
+        args.width,
+        args.steps,
+        args.batch
+    );
+    let (train, val) =
+        (Batches::new(&train, device, schedule.input_scale), Batches::new(&val, device, schedule.input_scale));
+    let trained = train_staged(&stages, config, args.vgg16.as_deref().map_or(Start::Fresh, Start::Vgg16), &train, &val, &schedule).map_err(|e| e.to_string())?;
+    println!("| network | pixel acc | mean acc | mean IU | f.w. IU | loss, first to last 10 steps | seconds | images/s |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for t in &trained {
+        let s = t.scores;
+        let losses = &t.record.losses;
+        let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len().max(1) as f64;
+        println!(
+            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.3} to {:.3} | {:.1} | {:.1} |",
+            t.record.network,
+            100.0 * s.pixel_accuracy,
+            100.0 * s.mean_accuracy,
+            100.0 * s.mean_iu,
+            100.0 * s.frequency_weighted_iu,
+            mean(&losses[..losses.len().min(10)]),
+            mean(&losses[losses.len().saturating_sub(10)..]),
+            t.record.seconds,
+            t.record.images_per_second
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! The training checks: the student's FCN-32s, FCN-16s and FCN-8s, trained
+//! in stages on the synthetic set, must score close to the reference's
+//! networks trained with the same data, seed and budget.
+//!
+//! Both runs start from the same weights (the reference's initial FCN-32s,
+//! copied by name), so a student network that computes what the reference's
+//! does trains to the same scores, and one that differs shows it.
+//!
+//! On a GPU the networks have the paper's width; on a CPU they are narrow
+//! (every width divided by 16) and train for fewer steps, so that the check
+//! takes a few minutes on two cores. [`Budget::for_device`] holds both.
+
+use std::path::Path;
+
+use fcn_kit::FcnConfig;
+use fcn_train::metrics::Scores;
+use fcn_train::train::{Batches, Schedule, Stage, Start, Trained, predict, train_staged};
+use fcn_train::{pictures, synthetic, voc};
+use serde::{Deserialize, Serialize};
+use tch::Device;
+
+use crate::check::{Check, Exercise, Settings, ensure};
+use crate::{Implementation, Solutions};
+
+pub const EXERCISE: Exercise = Exercise {
+    id: "training",
+    number: 4,
+    title: "the networks train",
+    hints: &[
+        "The training checks train your networks as they are: first make every check of exercises 1 to 3 \
+         pass, since a network that gives the reference's output on the same weights trains like it.",
+        "A network that gives the right output can still train worse: check that the upscore layers are \
+         fixed (not trained) and that dropout is on in training.",
+    ],
+};
+
+/// How much training a check does, by device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Budget {
+    /// `gpu, full width` or `cpu, width / 16`: said in the report.
+    pub mode: String,
+    pub width_divisor: i64,
+    pub steps: usize,
+    pub batch: usize,
+    pub learning_rate: f64,
+    pub train_images: usize,
+    pub val_images: usize,
+    pub image_size: u32,
+    /// Mean IU (0 to 1) a student's network may fall short of the reference's.
+    pub margin: f64,
+}
+
+impl Budget {
+    pub fn for_device(device: Device) -> Budget {
+        if device.is_cuda() {
+            Budget {
+                mode: "gpu, full width".to_owned(),
+                width_divisor: 1,
+                steps: 300,
+                batch: 16,
+                learning_rate: 0.01,
+                train_images: 192,
+                val_images: 48,
+                image_size: 128,
+                margin: 0.05,
+            }
+        } else {
+            Budget {
+                mode: "cpu, width / 16".to_owned(),
+                width_divisor: 16,
+                steps: 80,
+                batch: 8,
+                learning_rate: 0.02,
+                train_images: 96,
+                val_images: 24,
+                image_size: 96,
+                margin: 0.05,
+            }
+        }
+    }
+}
+
+/// One trained network's line of the table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Row {
+    /// `student` or `reference`.
+    pub implementation: String,
+    pub network: String,
+    pub scores: Scores,
+    pub seconds: f64,
+    pub images_per_second: f64,
+    pub losses: Vec<f64>,
+}
+
+/// What the staged-training check leaves for the report, as
+/// `training.json`, beside `figure4.png` and `loss.png`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainingTable {
+    pub device: String,
+    pub seed: i64,
+    pub budget: Budget,
+    pub rows: Vec<Row>,
+}
+
+/// The file names the check writes in the artifacts folder.
+pub const TABLE_FILE: &str = "training.json";
+pub const FIGURE_FILE: &str = "figure4.png";
+pub const LOSS_FILE: &str = "loss.png";
+
+pub fn checks<I: Implementation>() -> Vec<Check> {
+    vec![Check::new(
+        EXERCISE,
+        "FCN-32s, FCN-16s, FCN-8s trained in stages reach the reference's mean IU",
+        4,
+        staged_training::<I>,
+    )]
+}
+
+fn stages<I: Implementation>() -> [Stage; 3] {
+    [
+        Stage { name: "FCN-32s", build: I::fcn32s },
+        Stage { name: "FCN-16s", build: I::fcn16s },
+        Stage { name: "FCN-8s", build: I::fcn8s },
+    ]
+}
+
+fn staged_training<I: Implementation>() -> Result<(), String> {
+    let settings = Settings::current();
+    let budget = Budget::for_device(settings.device);
+    let folder = tempfile::tempdir().map_err(|e| format!("the check cannot make a temporary folder: {e}"))?;
+    let spec = synthetic::Spec {
+        seed: settings.seed as u64,
+        train: budget.train_images,
+        val: budget.val_images,
+        size: budget.image_size,
+    };
+    synthetic::generate(folder.path(), spec).map_err(|e| format!("the check cannot write its data: {e}"))?;
+    let classes = synthetic::CLASS_NAMES.len() as u8;
+    let train = voc::read_split(folder.path(), "train", classes).map_err(|e| e.to_string())?;
+    let val = voc::read_split(folder.path(), "val", classes).map_err(|e| e.to_string())?;
+    let schedule = Schedule {
+        steps: budget.steps,
+        batch: budget.batch,
+        learning_rate: budget.learning_rate,
+        seed: settings.seed,
+        device: settings.device,
+        progress: false,
+        ..Schedule::default()
+    };
+    let train_batches = Batches::new(&train, settings.device, schedule.input_scale);
+    let val_batches = Batches::new(&val, settings.device, schedule.input_scale);
+    let config = FcnConfig { classes: classes as i64, width_divisor: budget.width_divisor };
+    // Both start from the reference's initial FCN-32s weights, so that the
+    // only difference between the runs is the networks' code.
+    let start = Start::Like(Solutions::fcn32s);
+    let run = |stages: &[Stage]| {
+        train_staged(stages, config, start, &train_batches, &val_batches, &schedule).map_err(|e| e.to_string())
+    };
+    // The student's first: a network that does not build fails at once.
+    let student = run(&stages::<I>())?;
+    let reference = run(&stages::<Solutions>()).expect("the reference trains");
+
+    if let Some(artifacts) = &settings.artifacts {
+        let table = TrainingTable {
+            device: format!("{:?}", settings.device),
+            seed: settings.seed,
+            budget: budget.clone(),
+            rows: rows("student", &student).chain(rows("reference", &reference)).collect(),
+        };
+        write_artifacts(artifacts, &table, &student, &val, &val_batches_images(&val, settings.device, schedule.input_scale))
+            .map_err(|e| format!("the check cannot write its pictures in {}: {e}", artifacts.display()))?;
+    }
+
+    for (ours, theirs) in student.iter().zip(&reference) {
+        let (ours_iu, theirs_iu) = (ours.scores.mean_iu, theirs.scores.mean_iu);
+        ensure(ours_iu >= theirs_iu - budget.margin, || {
+            format!(
+                "your {} reaches a mean IU of {:.1} on the validation split; the reference reaches {:.1} with the \
+                 same data, seed and budget ({}), and the margin is {:.1}",
+                ours.record.network,
+                100.0 * ours_iu,
+                100.0 * theirs_iu,
+                budget.mode,
+                100.0 * budget.margin
+            )
+        })?;
+    }
+    Ok(())
+}
+
+fn rows<'a>(implementation: &'a str, trained: &'a [Trained]) -> impl Iterator<Item = Row> + 'a {
+    trained.iter().map(move |t| Row {
+        implementation: implementation.to_owned(),
+        network: t.record.network.clone(),
+        scores: t.scores,
+        seconds: t.record.seconds,
+        images_per_second: t.record.images_per_second,
+        losses: t.record.losses.clone(),
+    })
+}
+
+fn val_batches_images(val: &voc::Split, device: Device, scale: f64) -> Vec<tch::Tensor> {
+    val.samples.iter().map(|s| voc::preprocess(&s.image, device) * scale).collect()
+}
+
+/// `training.json`, then the Figure 4 grid for the first four validation
+/// images (image, ground truth, FCN-32s, FCN-16s, FCN-8s), then the losses.
+fn write_artifacts(
+    folder: &Path,
+    table: &TrainingTable,
+    student: &[Trained],
+    val: &voc::Split,
+    inputs: &[tch::Tensor],
+) -> Result<(), String> {
+    std::fs::create_dir_all(folder).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(table).map_err(|e| e.to_string())?;
+    std::fs::write(folder.join(TABLE_FILE), json).map_err(|e| e.to_string())?;
+
+    let mut grid = Vec::new();
+    for (sample, input) in val.samples.iter().zip(inputs).take(4) {
+        let mut row = vec![sample.image.clone(), pictures::colourise(&sample.mask)];
+        for trained in student {
+            let labels = Vec::<i64>::try_from(predict(&trained.net, input).flatten(0, -1)).map_err(|e| e.to_string())?;
+            let mask = voc::Mask {
+                width: sample.mask.width,
+                height: sample.mask.height,
+                labels: labels.into_iter().map(|l| l as u8).collect(),
+            };
+            row.push(pictures::colourise(&mask));
+        }
+        grid.push(row);
+    }
+    pictures::grid(&grid).save(folder.join(FIGURE_FILE)).map_err(|e| e.to_string())?;
+
+    let losses: Vec<Vec<f64>> = ["student", "reference"]
+        .iter()
+        .map(|who| table.rows.iter().filter(|r| r.implementation == *who).flat_map(|r| r.losses.clone()).collect())
+        .collect();
+    let series: Vec<&[f64]> = losses.iter().map(Vec::as_slice).collect();
+    pictures::loss_curves(&series, 640, 320).save(folder.join(LOSS_FILE)).map_err(|e| e.to_string())
+}

@@ -1,0 +1,314 @@
+//! Training an FCN, and the paper's staged schedule: FCN-32s, then FCN-16s
+//! started from it, then FCN-8s started from that.
+//!
+//! The optimiser is SGD with momentum and weight decay, with the release's
+//! rule for biases: twice the learning rate and no decay. The loss is
+//! cross-entropy per pixel, void (255) pixels ignored, averaged over the
+//! labelled pixels (the CVPR paper's normalisation; the Caffe release sums
+//! instead and scales its learning rate down by the pixel count).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use fcn_kit::FcnConfig;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use tch::nn::ModuleT;
+use tch::{Device, Kind, Reduction, Tensor, nn};
+
+use crate::metrics::{Confusion, Scores};
+use crate::voc::{Split, VOID, mask_tensor, preprocess};
+
+/// Builds a network under a path: `fcn32s`, `fcn16s`, `fcn8s`.
+pub type Build = fn(&nn::Path, FcnConfig) -> nn::FuncT<'static>;
+
+/// How to train.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Optimiser steps per stage.
+    pub steps: usize,
+    /// Images per step.
+    pub batch: usize,
+    pub learning_rate: f64,
+    pub momentum: f64,
+    pub weight_decay: f64,
+    pub seed: i64,
+    pub device: Device,
+    /// Show a progress bar (on stderr, when it is a terminal).
+    pub progress: bool,
+    /// Save each stage's weights here (`fcn32s.safetensors`, ...).
+    pub checkpoints: Option<PathBuf>,
+    /// Inputs are multiplied by this. The release feeds mean-subtracted
+    /// 0..255 pixels (scale 1) to weights pre-trained on them; a network
+    /// trained from scratch starts with Kaiming's initialisation, which
+    /// assumes inputs of about unit variance, so it gets pixels divided by
+    /// about their standard deviation, 58 ([`FROM_SCRATCH_INPUT_SCALE`]).
+    pub input_scale: f64,
+}
+
+/// See [`Schedule::input_scale`].
+pub const FROM_SCRATCH_INPUT_SCALE: f64 = 1.0 / 58.0;
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            steps: 300,
+            batch: 8,
+            learning_rate: 0.01,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            seed: 0,
+            device: Device::Cpu,
+            progress: true,
+            checkpoints: None,
+            input_scale: FROM_SCRATCH_INPUT_SCALE,
+        }
+    }
+}
+
+/// SGD with momentum and weight decay; biases take twice the learning rate
+/// and no decay, as in the release.
+struct Sgd {
+    /// (variable, is a bias, momentum buffer)
+    variables: Vec<(Tensor, bool, Tensor)>,
+    learning_rate: f64,
+    momentum: f64,
+    weight_decay: f64,
+}
+
+impl Sgd {
+    fn new(store: &nn::VarStore, schedule: &Schedule) -> Self {
+        let mut named: Vec<(String, Tensor)> =
+            store.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        let variables = named
+            .into_iter()
+            .map(|(name, t)| {
+                let buffer = t.zeros_like();
+                (t, name.ends_with(".bias"), buffer)
+            })
+            .collect();
+        Sgd {
+            variables,
+            learning_rate: schedule.learning_rate,
+            momentum: schedule.momentum,
+            weight_decay: schedule.weight_decay,
+        }
+    }
+
+    fn zero_grad(&mut self) {
+        for (variable, _, _) in &mut self.variables {
+            variable.zero_grad();
+        }
+    }
+
+    fn step(&mut self) {
+        let _guard = tch::no_grad_guard();
+        for (variable, is_bias, buffer) in &mut self.variables {
+            let grad = variable.grad();
+            if !grad.defined() {
+                continue;
+            }
+            let (rate, decay) =
+                if *is_bias { (2.0 * self.learning_rate, 0.0) } else { (self.learning_rate, self.weight_decay) };
+            let update = if decay > 0.0 { &grad + &*variable * decay } else { grad };
+            let _ = buffer.g_mul_scalar_(self.momentum).g_add_(&update);
+            let _ = variable.g_sub_(&(&*buffer * rate));
+        }
+    }
+}
+
+/// A split's images and masks as tensors on a device, ready to batch.
+pub struct Batches {
+    images: Vec<Tensor>,
+    masks: Vec<Tensor>,
+    same_size: bool,
+}
+
+impl Batches {
+    /// The split's images, preprocessed as the release does and multiplied by
+    /// `input_scale` (see [`Schedule::input_scale`]), and its masks.
+    pub fn new(split: &Split, device: Device, input_scale: f64) -> Self {
+        let images: Vec<Tensor> =
+            split.samples.iter().map(|s| preprocess(&s.image, device) * input_scale).collect();
+        let masks: Vec<Tensor> = split.samples.iter().map(|s| mask_tensor(&s.mask, device)).collect();
+        let same_size = images.windows(2).all(|w| w[0].size() == w[1].size());
+        Batches { images, masks, same_size }
+    }
+
+    pub fn len(&self) -> usize {
+        self.images.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.images.is_empty()
+    }
+}
+
+/// One training run's record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub network: String,
+    /// Mean loss of each step.
+    pub losses: Vec<f64>,
+    pub seconds: f64,
+    pub images_per_second: f64,
+}
+
+/// Trains the network in `store` (built by the caller) for `schedule.steps`
+/// steps on `data`, drawing batches with the schedule's seed.
+pub fn train(name: &str, store: &nn::VarStore, net: &nn::FuncT<'static>, data: &Batches, schedule: &Schedule) -> Record {
+    assert!(!data.is_empty(), "no training images");
+    let mut sgd = Sgd::new(store, schedule);
+    let progress = if schedule.progress { ProgressBar::new(schedule.steps as u64) } else { ProgressBar::hidden() };
+    progress.set_style(
+        ProgressStyle::with_template("{prefix:>8} {bar:25} {pos}/{len} {msg} ETA {eta}").expect("a valid template"),
+    );
+    progress.set_prefix(name.to_owned());
+    tch::manual_seed(schedule.seed);
+    let order = Tensor::randint(data.len() as i64, [(schedule.steps * schedule.batch) as i64], (Kind::Int64, Device::Cpu));
+    let order = Vec::<i64>::try_from(&order).expect("int64 indices");
+    let started = Instant::now();
+    let mut losses = Vec::with_capacity(schedule.steps);
+    for step in 0..schedule.steps {
+        let picks = &order[step * schedule.batch..(step + 1) * schedule.batch];
+        sgd.zero_grad();
+        let loss = if data.same_size {
+            let images = Tensor::cat(&picks.iter().map(|&i| &data.images[i as usize]).collect::<Vec<_>>(), 0);
+            let masks = Tensor::cat(&picks.iter().map(|&i| &data.masks[i as usize]).collect::<Vec<_>>(), 0);
+            let loss = pixel_loss(&net.forward_t(&images, true), &masks);
+            loss.backward();
+            f64::try_from(&loss).expect("a scalar loss")
+        } else {
+            // Images of different sizes: one at a time, gradients summed.
+            let mut total = 0.0;
+            for &i in picks {
+                let loss = pixel_loss(&net.forward_t(&data.images[i as usize], true), &data.masks[i as usize])
+                    / picks.len() as f64;
+                loss.backward();
+                total += f64::try_from(&loss).expect("a scalar loss");
+            }
+            total
+        };
+        sgd.step();
+        losses.push(loss);
+        let rate = ((step + 1) * schedule.batch) as f64 / started.elapsed().as_secs_f64();
+        progress.set_message(format!("loss {loss:.3}  {rate:.1} img/s"));
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let images = (schedule.steps * schedule.batch) as f64;
+    Record {
+        network: name.to_owned(),
+        images_per_second: if images > 0.0 { images / seconds } else { 0.0 },
+        losses,
+        seconds,
+    }
+}
+
+/// Cross-entropy per labelled pixel, void ignored.
+pub fn pixel_loss(scores: &Tensor, masks: &Tensor) -> Tensor {
+    scores.cross_entropy_loss::<Tensor>(masks, None, Reduction::Mean, VOID as i64, 0.0)
+}
+
+/// Scores a network on every image of `data`, in eval mode.
+pub fn evaluate(net: &nn::FuncT<'static>, data: &Batches, classes: usize) -> Scores {
+    confusion(net, data, classes).scores()
+}
+
+/// The confusion matrix of a network on `data`, in eval mode.
+pub fn confusion(net: &nn::FuncT<'static>, data: &Batches, classes: usize) -> Confusion {
+    let _guard = tch::no_grad_guard();
+    let mut confusion = Confusion::new(classes);
+    for (image, mask) in data.images.iter().zip(&data.masks) {
+        confusion.add_tensors(mask, &predict(net, image));
+    }
+    confusion
+}
+
+/// The predicted class of every pixel: N x H x W.
+pub fn predict(net: &nn::FuncT<'static>, images: &Tensor) -> Tensor {
+    let _guard = tch::no_grad_guard();
+    net.forward_t(images, false).argmax(1, false)
+}
+
+/// One stage of the staged schedule.
+#[derive(Debug, Clone, Copy)]
+pub struct Stage {
+    pub name: &'static str,
+    pub build: Build,
+}
+
+/// The outcome of a stage: its training record, its scores on the
+/// validation set, and the trained network.
+pub struct Trained {
+    pub record: Record,
+    pub scores: Scores,
+    pub store: nn::VarStore,
+    pub net: nn::FuncT<'static>,
+}
+
+/// Where the first stage's weights come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Start<'a> {
+    /// The network's own initialisation, with the schedule's seed.
+    Fresh,
+    /// torchvision's VGG16 weights (safetensors) for the backbone.
+    Vgg16(&'a std::path::Path),
+    /// The initial weights of the network `build` makes with the schedule's
+    /// seed, copied by name: two implementations then start from the same
+    /// weights, whatever order they create their layers in.
+    Like(Build),
+}
+
+/// Trains the stages in order, each started from the one before
+/// ([`fcn_kit::init_from`]) with its new score layers at zero, as the
+/// release does; the first starts as `start` says.
+pub fn train_staged(
+    stages: &[Stage],
+    config: FcnConfig,
+    start: Start,
+    train_data: &Batches,
+    val_data: &Batches,
+    schedule: &Schedule,
+) -> Result<Vec<Trained>, fcn_kit::WeightsError> {
+    let mut trained: Vec<Trained> = Vec::new();
+    for (n, stage) in stages.iter().enumerate() {
+        tch::manual_seed(schedule.seed + n as i64);
+        let store = nn::VarStore::new(schedule.device);
+        let net = (stage.build)(&store.root(), config);
+        match trained.last() {
+            Some(previous) => {
+                let transfer = fcn_kit::init_from(&previous.store, &store)?;
+                let variables = store.variables();
+                let _guard = tch::no_grad_guard();
+                for name in transfer.new.iter().filter(|n| n.starts_with("score_")) {
+                    let _ = variables[name].shallow_clone().zero_();
+                }
+            }
+            None => match start {
+                Start::Fresh => {}
+                Start::Vgg16(weights) => {
+                    fcn_kit::load_torchvision_vgg16(&store, weights)?;
+                }
+                Start::Like(build) => {
+                    tch::manual_seed(schedule.seed);
+                    let like = nn::VarStore::new(schedule.device);
+                    let _net = build(&like.root(), config);
+                    fcn_kit::init_from(&like, &store)?;
+                }
+            },
+        }
+        let record = train(stage.name, &store, &net, train_data, schedule);
+        let scores = evaluate(&net, val_data, config.classes as usize);
+        if let Some(folder) = &schedule.checkpoints {
+            let path = folder.join(format!("{}.safetensors", stage.name.to_lowercase().replace('-', "")));
+            if let Err(error) = std::fs::create_dir_all(folder).map_err(tch::TchError::from).and_then(|()| store.save(&path)) {
+                eprintln!("warning: could not save {}: {error}", path.display());
+            }
+        }
+        trained.push(Trained { record, scores, store, net });
+    }
+    Ok(trained)
+}
