@@ -18,3 +18,4 @@ test: setup
 
 setup:
 	@scripts/setup-libtorch
+	@scripts/fetch-voc-samples

@@ -195,11 +195,21 @@ fn grade(args: &GradeArgs) -> Result<(), String> {
     let table_path = artifacts.join(checks::training::TABLE_FILE);
     let _ = std::fs::remove_file(&table_path);
     let settings = Settings { artifacts: Some(artifacts.clone()), ..settings };
-    let (to_run, to_skip): (Vec<usize>, Vec<usize>) =
-        selected.iter().partition(|&&i| !(args.skip_training && suite::is_training(&checks[i])));
-    let mut graded = run_checks(args.target, &checks, &to_run, jobs, limits, &settings, folder.path());
+    let why_not = |check: &checks::Check| {
+        if args.skip_training && suite::is_training(check) {
+            Some("--skip-training was given".to_owned())
+        } else {
+            (check.precondition)()
+        }
+    };
+    let (to_run, to_skip): (Vec<usize>, Vec<usize>) = selected.iter().partition(|&&i| why_not(&checks[i]).is_none());
+    // The training checks use every core; they run one at a time, after the
+    // rest (libtorch's threads slow down badly when they outnumber the cores).
+    let (training, quick): (Vec<usize>, Vec<usize>) = to_run.iter().partition(|&&i| suite::is_training(&checks[i]));
+    let mut graded = run_checks(args.target, &checks, &quick, jobs, limits, &settings, folder.path());
+    graded.extend(run_checks(args.target, &checks, &training, 1, limits, &settings, folder.path()));
     for &i in &to_skip {
-        graded.push(Graded::skipped(&checks[i], "--skip-training was given"));
+        graded.push(Graded::skipped(&checks[i], &why_not(&checks[i]).unwrap_or_default()));
     }
     let order = |g: &Graded| checks.iter().position(|c| c.exercise == g.exercise && c.name == g.name);
     graded.sort_by_key(order);

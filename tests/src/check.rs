@@ -41,12 +41,20 @@ pub struct Check {
     pub visibility: Visibility,
     /// `Err` says what is wrong, in words that do not give the answer away.
     pub run: fn() -> Result<(), String>,
+    /// `Some(why)` when the check cannot run here (data it needs is
+    /// missing): it is then skipped, with that reason, and `run` is not called.
+    pub precondition: fn() -> Option<String>,
 }
 
 impl Check {
     /// A hidden check.
     pub fn new(exercise: Exercise, name: &'static str, points: u32, run: fn() -> Result<(), String>) -> Self {
-        Check { exercise, name, points, visibility: Visibility::Hidden, run }
+        Check { exercise, name, points, visibility: Visibility::Hidden, run, precondition: || None }
+    }
+
+    /// The same check, run only when `precondition` gives no reason not to.
+    pub fn needs(self, precondition: fn() -> Option<String>) -> Self {
+        Check { precondition, ..self }
     }
 
     /// The same check, marked public: the public tests check the same property.
@@ -123,6 +131,9 @@ impl Status {
 /// says) means the exercise is not attempted; any other panic is reported with
 /// its message. Panics inside a check are not printed: the status carries them.
 pub fn run(check: &Check) -> Status {
+    if let Some(why) = (check.precondition)() {
+        return Status::Skipped(why);
+    }
     quiet_panics_in_checks();
     IN_CHECK.set(true);
     let result = panic::catch_unwind(AssertUnwindSafe(check.run));

