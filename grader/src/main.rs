@@ -3,6 +3,7 @@
 mod isolate;
 mod report;
 mod suite;
+mod sync;
 mod train_command;
 
 use std::path::{Path, PathBuf};
@@ -53,6 +54,10 @@ enum Command {
     /// Trains FCN-32s, then FCN-16s from it, then FCN-8s from that, and prints
     /// the paper's four scores for each on the validation split.
     Train(train_command::TrainArgs),
+    /// Writes exercises/src from solutions/src: each block between
+    /// `// BEGIN SOLUTION` and `// END SOLUTION` becomes the stub written above
+    /// it in `// STUB: ` lines. With --check, only says whether they differ.
+    SyncExercises(sync::SyncArgs),
     /// Runs one check in this process and writes its status (used by the
     /// grader itself, once per check).
     #[command(name = "__check", hide = true)]
@@ -125,6 +130,14 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Check(args)) => isolate::serve(args),
         Some(Command::Hint { exercise }) => hint(&exercise),
+        Some(Command::SyncExercises(args)) => match sync::run(args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(message) => {
+                eprintln!("grader sync-exercises: {message}");
+                ExitCode::from(2)
+            }
+        },
         Some(Command::Train(args)) => match train_command::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {

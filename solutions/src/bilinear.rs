@@ -69,11 +69,14 @@ use tch::{Tensor, nn};
 ///
 /// If `size` is 0.
 pub fn bilinear_filter(size: usize) -> Array2<f32> {
+    // STUB: todo!("exercise 1: bilinear_filter(size = {size})")
+    // BEGIN SOLUTION
     assert!(size >= 1, "a bilinear filter needs a size of at least 1");
     let factor = size.div_ceil(2) as f64;
     let center = if size % 2 == 1 { factor - 1.0 } else { factor - 0.5 };
     let tent = |i: usize| 1.0 - (i as f64 - center).abs() / factor;
     Array2::from_shape_fn((size, size), |(i, j)| (tent(i) * tent(j)) as f32)
+    // END SOLUTION
 }
 
 /// The weight of a transposed convolution that upsamples each of `channels`
@@ -93,12 +96,15 @@ pub fn bilinear_filter(size: usize) -> Array2<f32> {
 /// Hint: start from `Array4::zeros` and assign the filter into the diagonal
 /// slices with `slice_mut(s![c, c, .., ..])`.
 pub fn upsampling_weight(channels: usize, size: usize) -> Array4<f32> {
+    // STUB: todo!("exercise 1: upsampling_weight(channels = {channels}, size = {size})")
+    // BEGIN SOLUTION
     let filter = bilinear_filter(size);
     let mut weight = Array4::zeros((channels, channels, size, size));
     for c in 0..channels {
         weight.slice_mut(s![c, c, .., ..]).assign(&filter);
     }
     weight
+    // END SOLUTION
 }
 
 /// A fixed bilinear upsampling layer for `channels` score maps, by `stride`.
@@ -117,10 +123,14 @@ pub fn upsampling_weight(channels: usize, size: usize) -> Array4<f32> {
 /// `let _guard = tch::no_grad_guard();` so that autograd does not record the
 /// copy.
 pub fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
+    // STUB: let layer = path.components().collect::<Vec<_>>().join(".");
+    // STUB: todo!("exercise 1: bilinear_upsampling for `{layer}` ({channels} channels, stride {stride})")
+    // BEGIN SOLUTION
     let size = upsampling_kernel_size(stride);
     let values = upsampling_weight(channels as usize, size as usize);
     let mut weight = path.zeros_no_train("weight", &[channels, channels, size, size]);
     let _guard = tch::no_grad_guard();
     weight.copy_(&Tensor::try_from(&values).expect("an ndarray of f32 converts to a tensor"));
     FixedUpsampling { weight, stride }
+    // END SOLUTION
 }

@@ -71,6 +71,8 @@ pub fn fcn8s_with_skip_scales(
     pool4_scale: f64,
     pool3_scale: f64,
 ) -> nn::FuncT<'static> {
+    // STUB: todo!("exercise 3: fcn8s_with_skip_scales(pool4_scale = {pool4_scale}, pool3_scale = {pool3_scale}) with {config:?} under {:?}", path.components().collect::<Vec<_>>())
+    // BEGIN SOLUTION
     let backbone = vgg16(path, config);
     let score_fr = nn::conv2d(path / "score_fr", config.channels(4096), config.classes, 1, Default::default());
     let score_pool4 = nn::conv2d(path / "score_pool4", config.channels(512), config.classes, 1, Default::default());
@@ -87,4 +89,5 @@ pub fn fcn8s_with_skip_scales(
         let fused = &fused + crop(&pool3, &fused, 9);
         crop(&fused.apply(&upscore8), xs, 31)
     })
+    // END SOLUTION
 }

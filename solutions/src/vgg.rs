@@ -96,6 +96,8 @@ use tch::{Tensor, nn};
 /// pool's output goes where. `xs.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1],
 /// ceil_mode)` pools.
 pub fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
+    // STUB: todo!("exercise 2: vgg16 with {config:?} under {:?}", path.components().collect::<Vec<_>>())
+    // BEGIN SOLUTION
     /// The 13 convolutions in order, by block, with the paper's widths.
     const BLOCKS: [&[(&str, i64)]; 5] = [
         &[("conv1_1", 64), ("conv1_2", 64)],
@@ -139,4 +141,5 @@ pub fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
         let fc7 = x.apply(&fc6).relu().dropout(0.5, train).apply(&fc7).relu().dropout(0.5, train);
         VggFeatures { pool3: pools[2].shallow_clone(), pool4: pools[3].shallow_clone(), fc7 }
     })
+    // END SOLUTION
 }
