@@ -1,5 +1,7 @@
 //! `grader`: grades the exercises crate against the hidden checks.
 
+mod batch;
+mod export;
 mod isolate;
 mod report;
 mod suite;
@@ -58,6 +60,13 @@ enum Command {
     /// `// BEGIN SOLUTION` and `// END SOLUTION` becomes the stub written above
     /// it in `// STUB: ` lines. With --check, only says whether they differ.
     SyncExercises(sync::SyncArgs),
+    /// Writes the student hand-out into a new folder: the exercises crate
+    /// and its public tests, the given crates, the set-up and a student
+    /// README; no reference, no hidden checks, no grader.
+    ExportStudent(export::ExportArgs),
+    /// Grades a class: one folder per student in SUBMISSIONS, each graded in
+    /// a scratch copy of the kit; a report per student and gradebook.csv.
+    Batch(batch::BatchArgs),
     /// Runs one check in this process and writes its status (used by the
     /// grader itself, once per check).
     #[command(name = "__check", hide = true)]
@@ -135,6 +144,20 @@ fn main() -> ExitCode {
             Ok(false) => ExitCode::from(1),
             Err(message) => {
                 eprintln!("grader sync-exercises: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Some(Command::Batch(args)) => match batch::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("grader batch: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Some(Command::ExportStudent(args)) => match export::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("grader export-student: {message}");
                 ExitCode::from(2)
             }
         },

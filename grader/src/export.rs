@@ -1,0 +1,115 @@
+//! `grader export-student DIR`: the hand-out, a workspace with what students
+//! receive and nothing else: the exercises crate with its public tests, the
+//! given crates, the set-up, and `handout/README.md` and `handout/Makefile`.
+//! No reference, no hidden checks, no grader.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write the hand-out (a new or empty folder).
+    dir: PathBuf,
+
+    /// The kit's folder.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    kit: PathBuf,
+}
+
+/// Folders copied whole, and single files, relative to the kit.
+const FOLDERS: [&str; 5] = ["exercises/src", "exercises/tests", "fcn-kit", "libtorch-link", "training/src"];
+const FILES: [(&str, &str); 11] = [
+    ("exercises/Cargo.toml", "exercises/Cargo.toml"),
+    ("exercises/build.rs", "exercises/build.rs"),
+    ("training/build.rs", "training/build.rs"),
+    ("Cargo.lock", "Cargo.lock"),
+    (".cargo/config.toml", ".cargo/config.toml"),
+    (".gitignore", ".gitignore"),
+    ("scripts/setup-libtorch", "scripts/setup-libtorch"),
+    ("scripts/fetch-voc-samples", "scripts/fetch-voc-samples"),
+    ("data/README.md", "data/README.md"),
+    ("handout/README.md", "README.md"),
+    ("handout/Makefile", "Makefile"),
+];
+
+/// The crates of the kit that stay with the instructor.
+const KEPT_BACK: [&str; 3] = ["solutions", "checks", "grader"];
+
+pub fn run(args: ExportArgs) -> Result<(), String> {
+    let (kit, out) = (&args.kit, &args.dir);
+    if !kit.join("solutions/src").is_dir() {
+        return Err(format!("{} is not the kit's folder (no solutions/src); pass --kit", kit.display()));
+    }
+    if out.exists() && std::fs::read_dir(out).map_err(|e| e.to_string())?.next().is_some() {
+        return Err(format!("{} exists and is not empty; export into a new folder", out.display()));
+    }
+    for folder in FOLDERS {
+        copy_folder(&kit.join(folder), &out.join(folder))?;
+    }
+    for (from, to) in FILES {
+        copy_file(&kit.join(from), &out.join(to))?;
+    }
+    write(&out.join("Cargo.toml"), &workspace_manifest(&read(&kit.join("Cargo.toml"))?))?;
+    write(&out.join("training/Cargo.toml"), &without_section(&read(&kit.join("training/Cargo.toml"))?, "[dev-dependencies]"))?;
+    println!("wrote the student hand-out to {}", out.display());
+    Ok(())
+}
+
+/// The kit's workspace manifest with only the hand-out's crates.
+fn workspace_manifest(manifest: &str) -> String {
+    let members = "members = [\n    \"exercises\",\n    \"fcn-kit\",\n    \"libtorch-link\",\n    \"training\",\n]";
+    let start = manifest.find("members = [").expect("the workspace lists its members");
+    let end = start + manifest[start..].find(']').expect("the member list closes") + 1;
+    let manifest = format!("{}{members}{}", &manifest[..start], &manifest[end..]);
+    manifest
+        .lines()
+        .filter(|line| !KEPT_BACK.iter().any(|name| line.starts_with(&format!("{name} = {{ path"))))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+/// `manifest` without the section headed `header`.
+fn without_section(manifest: &str, header: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            skipping = line.trim() == header;
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn write(path: &Path, contents: &str) -> Result<(), String> {
+    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    std::fs::copy(from, to).map(drop).map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+fn copy_folder(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    for entry in std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let target = to.join(path.file_name().expect("a directory entry has a name"));
+        if path.is_dir() {
+            copy_folder(&path, &target)?;
+        } else {
+            copy_file(&path, &target)?;
+        }
+    }
+    Ok(())
+}
