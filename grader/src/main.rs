@@ -140,41 +140,24 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => isolate::serve(args),
         Some(Command::Hint { exercise }) => hint(&exercise),
         Some(Command::SyncExercises(args)) => match sync::run(args) {
-            Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
-            Err(message) => {
-                eprintln!("grader sync-exercises: {message}");
-                ExitCode::from(2)
-            }
+            result => exit("grader sync-exercises", result.map(drop)),
         },
-        Some(Command::Batch(args)) => match batch::run(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("grader batch: {message}");
-                ExitCode::from(2)
-            }
-        },
-        Some(Command::ExportStudent(args)) => match export::run(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("grader export-student: {message}");
-                ExitCode::from(2)
-            }
-        },
-        Some(Command::Train(args)) => match train_command::run(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("grader train: {message}");
-                ExitCode::from(2)
-            }
-        },
-        None => match grade(&cli.grade) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("grader: {message}");
-                ExitCode::from(2)
-            }
-        },
+        Some(Command::Batch(args)) => exit("grader batch", batch::run(args)),
+        Some(Command::ExportStudent(args)) => exit("grader export-student", export::run(args)),
+        Some(Command::Train(args)) => exit("grader train", train_command::run(args)),
+        None => exit("grader", grade(&cli.grade)),
+    }
+}
+
+/// Exit status 0, or 2 with the message on stderr: the command could not run.
+fn exit(command: &str, result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{command}: {message}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -4,10 +4,11 @@
 
 use std::path::PathBuf;
 
-use checks::{Exercises, Implementation, Solutions};
+use checks::training::stages;
+use checks::{Exercises, Solutions};
 use clap::Args;
 use fcn_kit::FcnConfig;
-use fcn_train::train::{Batches, Schedule, Stage, Start, train_staged};
+use fcn_train::train::{Batches, Schedule, Start, train_staged};
 use fcn_train::{synthetic, voc};
 
 use crate::suite::Target;
@@ -58,14 +59,6 @@ pub struct TrainArgs {
     /// Where checkpoints and the results go.
     #[arg(long, value_name = "DIR", default_value = "target/grader/train")]
     out: PathBuf,
-}
-
-fn stages<I: Implementation>() -> [Stage; 3] {
-    [
-        Stage { name: "FCN-32s", build: I::fcn32s },
-        Stage { name: "FCN-16s", build: I::fcn16s },
-        Stage { name: "FCN-8s", build: I::fcn8s },
-    ]
 }
 
 pub fn run(args: TrainArgs) -> Result<(), String> {

@@ -187,7 +187,8 @@ fn overfit<I: Implementation>() -> Result<(), String> {
     })
 }
 
-fn stages<I: Implementation>() -> [Stage; 3] {
+/// FCN-32s, FCN-16s and FCN-8s of an implementation: the staged schedule.
+pub fn stages<I: Implementation>() -> [Stage; 3] {
     [
         Stage { name: "FCN-32s", build: I::fcn32s },
         Stage { name: "FCN-16s", build: I::fcn16s },
@@ -238,7 +239,7 @@ fn staged_training<I: Implementation>() -> Result<(), String> {
             budget: budget.clone(),
             rows: rows("student", &student).chain(rows("reference", &reference)).collect(),
         };
-        write_artifacts(artifacts, &table, &student, &val, &val_batches_images(&val, settings.device, schedule.input_scale))
+        write_artifacts(artifacts, &table, &student, &val, val_batches.images())
             .map_err(|e| format!("the check cannot write its pictures in {}: {e}", artifacts.display()))?;
     }
 
@@ -268,10 +269,6 @@ fn rows<'a>(implementation: &'a str, trained: &'a [Trained]) -> impl Iterator<It
         images_per_second: t.record.images_per_second,
         losses: t.record.losses.clone(),
     })
-}
-
-fn val_batches_images(val: &voc::Split, device: Device, scale: f64) -> Vec<tch::Tensor> {
-    val.samples.iter().map(|s| voc::preprocess(&s.image, device) * scale).collect()
 }
 
 /// `training.json`, then the Figure 4 grid for the first four validation

@@ -140,6 +140,11 @@ impl Batches {
         self.images.len()
     }
 
+    /// The preprocessed images, each 1 x 3 x H x W, in the split's order.
+    pub fn images(&self) -> &[Tensor] {
+        &self.images
+    }
+
     pub fn is_empty(&self) -> bool {
         self.images.is_empty()
     }
