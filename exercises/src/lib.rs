@@ -11,13 +11,28 @@
 //! | worked example: FCN-32s (read it) | [`fcn32s`] | `cargo test -p exercises --test fcn` |
 //! | 3. FCN-16s and FCN-8s | [`fcn16s`], [`fcn8s`] | `cargo test -p exercises --test fcn` |
 //!
+//! Then, if you want more, the bonus track: the other ways to upsample and to
+//! see far that the lectures cover, and the metrics the paper reports. The
+//! grader scores it on its own line; it does not change the core score.
+//!
+//! | bonus exercise | module | test |
+//! |---|---|---|
+//! | 5. transposed convolution, from scratch | [`transposed`] | `cargo test -p exercises --test transposed`, and the doc test: `cargo test -p exercises --doc` |
+//! | 6. unpooling | [`unpooling`] | `cargo test -p exercises --test unpooling` |
+//! | 7. dilated (atrous) convolution | [`dilated`] | `cargo test -p exercises --test dilated` |
+//! | 8. the segmentation metrics | [`metrics`] | `cargo test -p exercises --test metrics` |
+//!
 //! `cargo test -p exercises` runs them all. A test that fails with
 //! "not yet implemented" is waiting for you; any other failure message says
 //! what your code got wrong. FCN-32s is complete, but it runs on your
 //! exercises 1 and 2, so its tests pass once those do.
 
 pub mod bilinear;
+pub mod dilated;
 pub mod fcn16s;
 pub mod fcn32s;
 pub mod fcn8s;
+pub mod metrics;
+pub mod transposed;
+pub mod unpooling;
 pub mod vgg;

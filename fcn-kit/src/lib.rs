@@ -3,9 +3,11 @@
 //! exercises.
 
 pub mod net;
+pub mod receptive;
 pub mod upsampling;
 pub mod weights;
 
 pub use net::{Backbone, FcnConfig, VggFeatures, crop};
+pub use receptive::Window;
 pub use upsampling::{FixedUpsampling, upsampling_kernel_size};
 pub use weights::{WeightsError, init_from, load_torchvision_vgg16};

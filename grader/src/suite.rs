@@ -26,8 +26,8 @@ impl Target {
     /// its index in this list.
     pub fn suite(self) -> Vec<Check> {
         match self {
-            Target::Exercises => checks::suite::<checks::Exercises>(),
-            Target::Solutions => checks::suite::<checks::Solutions>(),
+            Target::Exercises => checks::full_suite::<checks::Exercises>(),
+            Target::Solutions => checks::full_suite::<checks::Solutions>(),
             Target::Misbehaving => checks::misbehaving::suite(),
         }
     }

@@ -16,6 +16,16 @@
 //! each `// STUB: ` prefix dropped (the indentation kept). Everything else,
 //! docs, signatures and files without markers (the FCN-32s worked example),
 //! comes through whole.
+//!
+//! The same markers work inside a doc test, after the doc comment's `//! ` or
+//! `/// `, so that a doc test can hold the student's part of an exercise:
+//!
+//! ```text
+//! //! // STUB: todo!("show it here")
+//! //! // BEGIN SOLUTION
+//! //! assert!(...);
+//! //! // END SOLUTION
+//! ```
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +34,8 @@ use clap::Args;
 const BEGIN: &str = "// BEGIN SOLUTION";
 const END: &str = "// END SOLUTION";
 const STUB: &str = "// STUB: ";
+/// Doc-comment openings that markers may follow.
+const DOC_PREFIXES: [&str; 2] = ["//! ", "/// "];
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -44,7 +56,10 @@ pub fn student_version(source: &str, file: &str) -> Result<String, String> {
     let mut open_at = None;
     for (n, line) in source.lines().enumerate() {
         let trimmed = line.trim_start();
-        let indent = &line[..line.len() - trimmed.len()];
+        let doc = DOC_PREFIXES.into_iter().find(|prefix| trimmed.starts_with(prefix)).unwrap_or("");
+        // What comes before the marker: the indentation, then any doc-comment opening.
+        let indent = &line[..line.len() - trimmed.len() + doc.len()];
+        let trimmed = &trimmed[doc.len()..];
         match (trimmed, open_at) {
             (BEGIN, Some(open)) => return Err(format!("{file}:{}: {BEGIN} inside the block opened at line {open}", n + 1)),
             (BEGIN, None) => open_at = Some(n + 1),
@@ -123,4 +138,26 @@ pub fn run(args: SyncArgs) -> Result<bool, String> {
         println!("wrote {}", path.display());
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::student_version;
+
+    #[test]
+    fn markers_in_code_and_in_doc_tests_are_replaced_by_their_stubs() {
+        let source = "//! ```\n//! let x = 1;\n//! // STUB: todo!(\"show it\")\n//! // BEGIN SOLUTION\n//! assert_eq!(x, 1);\n\
+                      //! // END SOLUTION\n//! ```\nfn f() -> u8 {\n    // STUB: todo!()\n    // BEGIN SOLUTION\n    1\n    // END SOLUTION\n}\n";
+        let expected = "//! ```\n//! let x = 1;\n//! todo!(\"show it\")\n//! ```\nfn f() -> u8 {\n    todo!()\n}\n";
+        assert_eq!(student_version(source, "f.rs").unwrap(), expected);
+    }
+
+    #[test]
+    fn an_unclosed_marker_in_a_doc_comment_is_an_error() {
+        let error = student_version("/// // BEGIN SOLUTION\n/// x\n", "f.rs").unwrap_err();
+        assert_eq!(
+            error,
+            "f.rs:1: // BEGIN SOLUTION is never closed by // END SOLUTION"
+        );
+    }
 }

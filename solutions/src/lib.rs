@@ -9,9 +9,22 @@
 //! | 2. VGG16, made fully convolutional | [`vgg`] |
 //! | worked example: FCN-32s | [`fcn32s`] |
 //! | 3. FCN-16s and FCN-8s (and FCN-8s at once) | [`fcn16s`], [`fcn8s`] |
+//!
+//! The bonus track, graded apart from the core score:
+//!
+//! | bonus exercise | module |
+//! |---|---|
+//! | 5. transposed convolution, from scratch | [`transposed`] |
+//! | 6. unpooling | [`unpooling`] |
+//! | 7. dilated (atrous) convolution | [`dilated`] |
+//! | 8. the segmentation metrics | [`metrics`] |
 
 pub mod bilinear;
+pub mod dilated;
 pub mod fcn16s;
 pub mod fcn32s;
 pub mod fcn8s;
+pub mod metrics;
+pub mod transposed;
+pub mod unpooling;
 pub mod vgg;

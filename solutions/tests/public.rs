@@ -7,7 +7,15 @@ extern crate solutions as exercises;
 
 #[path = "../../exercises/tests/bilinear.rs"]
 mod bilinear;
+#[path = "../../exercises/tests/dilated.rs"]
+mod dilated;
 #[path = "../../exercises/tests/fcn.rs"]
 mod fcn;
+#[path = "../../exercises/tests/metrics.rs"]
+mod metrics;
+#[path = "../../exercises/tests/transposed.rs"]
+mod transposed;
+#[path = "../../exercises/tests/unpooling.rs"]
+mod unpooling;
 #[path = "../../exercises/tests/vgg.rs"]
 mod vgg;

@@ -1,6 +1,6 @@
 //! Hidden checks for exercise 1, the bilinear upsampling filter.
 
-use crate::check::{Check, Exercise, ensure};
+use crate::check::{Check, Exercise, Track, ensure};
 use crate::Implementation;
 use fcn_kit::upsampling_kernel_size;
 use ndarray::{Array2, Array4, ArrayD, Ix2, array};
@@ -13,6 +13,7 @@ pub const EXERCISE: Exercise = Exercise {
     id: "bilinear",
     number: 1,
     title: "the bilinear upsampling filter",
+    track: Track::Core,
     hints: &[
         "Start in one dimension: a tent that is 1 on the pixel it is centred on and falls off linearly to \
          0 one stride away. The 2-D filter is the outer product of two such tents.",

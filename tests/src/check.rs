@@ -17,9 +17,21 @@ pub struct Exercise {
     pub number: u32,
     /// What it is, in a few words.
     pub title: &'static str,
+    /// Whether it counts towards the core score.
+    pub track: Track,
     /// Nudges for a student who is stuck, from gentle to specific; none of
     /// them gives the answer.
     pub hints: &'static [&'static str],
+}
+
+/// Which score an exercise counts towards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Track {
+    /// The course's exercises: the score.
+    Core,
+    /// Extra exercises from the lectures, scored on their own line; they
+    /// never change the core score.
+    Bonus,
 }
 
 /// Who sees a check's result before the due date.

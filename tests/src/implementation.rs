@@ -5,9 +5,9 @@
 //! and the tests build deliberately wrong implementations of it to prove that
 //! each check can fail.
 
-use fcn_kit::{Backbone, FcnConfig, FixedUpsampling};
+use fcn_kit::{Backbone, FcnConfig, FixedUpsampling, Window};
 use ndarray::{Array2, Array4};
-use tch::nn;
+use tch::{Tensor, nn};
 
 /// One crate's answers to the exercises, as plain functions.
 pub trait Implementation {
@@ -29,7 +29,65 @@ pub trait Implementation {
     fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
 }
 
-/// Declares `$name`, the [`Implementation`] given by crate `$krate`.
+/// One crate's answers to the bonus exercises. Apart from [`Implementation`]
+/// so that an implementation of one track need not spell out the other.
+pub trait Bonus {
+    /// Bonus exercise 5: see `solutions::transposed::insert_zeros`.
+    fn insert_zeros(input: &Tensor, stride: [i64; 2]) -> Tensor;
+    /// Bonus exercise 5: see `solutions::transposed::conv_transpose_by_zero_insertion`.
+    fn conv_transpose_by_zero_insertion(
+        input: &Tensor,
+        weight: &Tensor,
+        stride: [i64; 2],
+        padding: [i64; 2],
+    ) -> Tensor;
+    /// Bonus exercise 5: see `solutions::transposed::convolution_matrix`.
+    fn convolution_matrix(
+        weight: &Tensor,
+        input_size: [i64; 2],
+        stride: [i64; 2],
+        padding: [i64; 2],
+    ) -> Tensor;
+    /// Bonus exercise 5: see `solutions::transposed::conv_transpose_by_matrix`.
+    fn conv_transpose_by_matrix(
+        input: &Tensor,
+        weight: &Tensor,
+        stride: [i64; 2],
+        padding: [i64; 2],
+    ) -> Tensor;
+    /// Bonus exercise 6: see `solutions::unpooling::nearest_unpool`.
+    fn nearest_unpool(input: &Tensor, factor: i64) -> Tensor;
+    /// Bonus exercise 6: see `solutions::unpooling::bed_of_nails_unpool`.
+    fn bed_of_nails_unpool(input: &Tensor, factor: i64) -> Tensor;
+    /// Bonus exercise 6: see `solutions::unpooling::max_unpool`.
+    fn max_unpool(input: &Tensor, indices: &Tensor, output_size: [i64; 2]) -> Tensor;
+    /// Bonus exercise 7: see `solutions::dilated::spread_filter`.
+    fn spread_filter(weight: &Tensor, dilation: [i64; 2]) -> Tensor;
+    /// Bonus exercise 7: see `solutions::dilated::dilated_conv2d`.
+    fn dilated_conv2d(
+        input: &Tensor,
+        weight: &Tensor,
+        stride: [i64; 2],
+        padding: [i64; 2],
+        dilation: [i64; 2],
+    ) -> Tensor;
+    /// Bonus exercise 7: see `solutions::dilated::receptive_field`.
+    fn receptive_field(layers: &[Window]) -> i64;
+    /// Bonus exercise 8: see `solutions::metrics::confusion_matrix`.
+    fn confusion_matrix(truth: &Array2<u8>, prediction: &Array2<u8>, classes: usize)
+    -> Array2<u64>;
+    /// Bonus exercise 8: see `solutions::metrics::pixel_accuracy`.
+    fn pixel_accuracy(hist: &Array2<u64>) -> f64;
+    /// Bonus exercise 8: see `solutions::metrics::mean_accuracy`.
+    fn mean_accuracy(hist: &Array2<u64>) -> f64;
+    /// Bonus exercise 8: see `solutions::metrics::mean_iu`.
+    fn mean_iu(hist: &Array2<u64>) -> f64;
+    /// Bonus exercise 8: see `solutions::metrics::frequency_weighted_iu`.
+    fn frequency_weighted_iu(hist: &Array2<u64>) -> f64;
+}
+
+/// Declares `$name`, the [`Implementation`] and [`Bonus`] given by crate
+/// `$krate`.
 #[macro_export]
 macro_rules! implementation {
     ($(#[$meta:meta])* $name:ident, $krate:ident) => {
@@ -76,6 +134,83 @@ macro_rules! implementation {
                 config: $crate::fcn_kit::FcnConfig,
             ) -> $crate::tch::nn::FuncT<'static> {
                 $krate::fcn8s::fcn8s_atonce(path, config)
+            }
+        }
+
+        impl $crate::Bonus for $name {
+            fn insert_zeros(input: &$crate::tch::Tensor, stride: [i64; 2]) -> $crate::tch::Tensor {
+                $krate::transposed::insert_zeros(input, stride)
+            }
+            fn conv_transpose_by_zero_insertion(
+                input: &$crate::tch::Tensor,
+                weight: &$crate::tch::Tensor,
+                stride: [i64; 2],
+                padding: [i64; 2],
+            ) -> $crate::tch::Tensor {
+                $krate::transposed::conv_transpose_by_zero_insertion(input, weight, stride, padding)
+            }
+            fn convolution_matrix(
+                weight: &$crate::tch::Tensor,
+                input_size: [i64; 2],
+                stride: [i64; 2],
+                padding: [i64; 2],
+            ) -> $crate::tch::Tensor {
+                $krate::transposed::convolution_matrix(weight, input_size, stride, padding)
+            }
+            fn conv_transpose_by_matrix(
+                input: &$crate::tch::Tensor,
+                weight: &$crate::tch::Tensor,
+                stride: [i64; 2],
+                padding: [i64; 2],
+            ) -> $crate::tch::Tensor {
+                $krate::transposed::conv_transpose_by_matrix(input, weight, stride, padding)
+            }
+            fn nearest_unpool(input: &$crate::tch::Tensor, factor: i64) -> $crate::tch::Tensor {
+                $krate::unpooling::nearest_unpool(input, factor)
+            }
+            fn bed_of_nails_unpool(input: &$crate::tch::Tensor, factor: i64) -> $crate::tch::Tensor {
+                $krate::unpooling::bed_of_nails_unpool(input, factor)
+            }
+            fn max_unpool(
+                input: &$crate::tch::Tensor,
+                indices: &$crate::tch::Tensor,
+                output_size: [i64; 2],
+            ) -> $crate::tch::Tensor {
+                $krate::unpooling::max_unpool(input, indices, output_size)
+            }
+            fn spread_filter(weight: &$crate::tch::Tensor, dilation: [i64; 2]) -> $crate::tch::Tensor {
+                $krate::dilated::spread_filter(weight, dilation)
+            }
+            fn dilated_conv2d(
+                input: &$crate::tch::Tensor,
+                weight: &$crate::tch::Tensor,
+                stride: [i64; 2],
+                padding: [i64; 2],
+                dilation: [i64; 2],
+            ) -> $crate::tch::Tensor {
+                $krate::dilated::dilated_conv2d(input, weight, stride, padding, dilation)
+            }
+            fn receptive_field(layers: &[$crate::fcn_kit::Window]) -> i64 {
+                $krate::dilated::receptive_field(layers)
+            }
+            fn confusion_matrix(
+                truth: &$crate::ndarray::Array2<u8>,
+                prediction: &$crate::ndarray::Array2<u8>,
+                classes: usize,
+            ) -> $crate::ndarray::Array2<u64> {
+                $krate::metrics::confusion_matrix(truth, prediction, classes)
+            }
+            fn pixel_accuracy(hist: &$crate::ndarray::Array2<u64>) -> f64 {
+                $krate::metrics::pixel_accuracy(hist)
+            }
+            fn mean_accuracy(hist: &$crate::ndarray::Array2<u64>) -> f64 {
+                $krate::metrics::mean_accuracy(hist)
+            }
+            fn mean_iu(hist: &$crate::ndarray::Array2<u64>) -> f64 {
+                $krate::metrics::mean_iu(hist)
+            }
+            fn frequency_weighted_iu(hist: &$crate::ndarray::Array2<u64>) -> f64 {
+                $krate::metrics::frequency_weighted_iu(hist)
             }
         }
     };

@@ -7,23 +7,40 @@
 //! [`suite`]; nothing in here prints.
 
 pub mod bilinear;
+pub mod bonus;
 pub mod check;
 mod implementation;
 pub mod misbehaving;
 pub mod networks;
 pub mod training;
 
-pub use check::{Check, Exercise, Settings, Status, Visibility, run};
-pub use implementation::{Exercises, Implementation, Solutions};
+pub use check::{Check, Exercise, Settings, Status, Track, Visibility, run};
+pub use implementation::{Bonus, Exercises, Implementation, Solutions};
 
 // For `implementation!`, so that its users need not depend on these crates.
 #[doc(hidden)]
 pub use {fcn_kit, ndarray, tch};
 
-/// Every exercise, in course order.
-pub const EXERCISES: [Exercise; 4] = [bilinear::EXERCISE, networks::VGG, networks::FCN, training::EXERCISE];
+/// Every exercise, in course order: the core track, then the bonus track.
+pub const EXERCISES: [Exercise; 8] = [
+    bilinear::EXERCISE,
+    networks::VGG,
+    networks::FCN,
+    training::EXERCISE,
+    bonus::transposed::EXERCISE,
+    bonus::unpooling::EXERCISE,
+    bonus::dilated::EXERCISE,
+    bonus::metrics::EXERCISE,
+];
 
-/// Every check of every exercise, in course order.
+/// Every check of every exercise of both tracks, in course order.
+pub fn full_suite<I: Implementation + Bonus>() -> Vec<Check> {
+    let mut checks = suite::<I>();
+    checks.extend(bonus::checks::<I>());
+    checks
+}
+
+/// Every check of the core track, in course order.
 pub fn suite<I: Implementation>() -> Vec<Check> {
     let mut checks = bilinear::checks::<I>();
     checks.extend(networks::vgg_checks::<I>());

@@ -6,7 +6,7 @@
 //! counts are checked at the paper's width.
 
 use crate::Implementation;
-use crate::check::{Check, Exercise, ensure};
+use crate::check::{Check, Exercise, Track, ensure};
 use fcn_kit::{Backbone, FcnConfig};
 use tch::{Device, Kind, Tensor, nn, nn::ModuleT};
 
@@ -14,6 +14,7 @@ pub const VGG: Exercise = Exercise {
     id: "vgg",
     number: 2,
     title: "VGG16, made fully convolutional",
+    track: Track::Core,
     hints: &[
         "Write the 13 convolutions down as a list of (name, channels) and walk it in a loop; only one of \
          them pads differently from the rest.",
@@ -31,6 +32,7 @@ pub const FCN: Exercise = Exercise {
     id: "fcn",
     number: 3,
     title: "FCN-16s and FCN-8s",
+    track: Track::Core,
     hints: &[
         "Start from FCN-32s in fcn32s.rs: FCN-16s adds one score layer on pool4, one upsampling by 2, one \
          crop and one sum.",

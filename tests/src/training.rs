@@ -19,13 +19,14 @@ use fcn_train::{pictures, synthetic, voc};
 use serde::{Deserialize, Serialize};
 use tch::Device;
 
-use crate::check::{Check, Exercise, Settings, ensure};
+use crate::check::{Check, Exercise, Settings, Track, ensure};
 use crate::{Implementation, Solutions};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "training",
     number: 4,
     title: "the networks train",
+    track: Track::Core,
     hints: &[
         "The training checks train your networks as they are: first make every check of exercises 1 to 3 \
          pass, since a network that gives the reference's output on the same weights trains like it.",

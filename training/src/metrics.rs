@@ -70,6 +70,11 @@ impl Confusion {
         }
     }
 
+    /// How many pixels of ground-truth class `truth` were predicted `predicted`.
+    pub fn pixels(&self, truth: usize, predicted: usize) -> u64 {
+        self.counts[truth * self.classes + predicted]
+    }
+
     fn count(&self, g: usize, p: usize) -> f64 {
         self.counts[g * self.classes + p] as f64
     }

@@ -1,0 +1,232 @@
+//! Hidden checks for bonus exercise 5, transposed convolution from scratch.
+
+use super::{random_tensor, same};
+use crate::Bonus;
+use crate::check::{Check, Exercise, Track, ensure};
+use ndarray_rand::rand::{Rng, SeedableRng, rngs::StdRng};
+use tch::Tensor;
+
+pub const EXERCISE: Exercise = Exercise {
+    id: "transposed",
+    number: 5,
+    title: "transposed convolution, from scratch",
+    track: Track::Bonus,
+    hints: &[
+        "Work in one dimension on paper first: input [1, 2], kernel [1, 2, 3], stride 2. Write down what \
+         the transposed convolution stamps, then find the convolution that gathers the same sums.",
+        "If your zero-insertion result is right for symmetric kernels only, look at the order in which the \
+         convolution reads the kernel's taps.",
+        "The transposed convolution's weight is [in, out, kh, kw]; the convolution after zero insertion \
+         needs a weight of [out, in, kh, kw].",
+        "Padding p in the transposed convolution removes p pixels from each side of the full result; the \
+         full result is what you get by padding the spread input with k - 1 zeros.",
+        "For the matrix: write the formula of one output pixel of conv2d as a sum over input pixels; the \
+         coefficient of each input pixel is the matrix entry. Check C x against conv2d on a tiny case.",
+    ],
+};
+
+/// Random draws per check.
+const DRAWS: usize = 40;
+
+pub fn checks<I: Bonus>() -> Vec<Check> {
+    let check = |name, points, run| Check::new(EXERCISE, name, points, run);
+    vec![
+        check("zero insertion: the docs' examples", 1, docs_examples::<I>).public(),
+        check(
+            "insert_zeros: random maps and strides",
+            1,
+            insert_zeros_random::<I>,
+        ),
+        check(
+            "zero insertion equals conv_transpose2d: random strides, paddings, kernels, channels",
+            2,
+            zero_insertion_random::<I>,
+        ),
+        check(
+            "convolution matrix times an image is conv2d",
+            1,
+            matrix_is_the_convolution::<I>,
+        )
+        .public(),
+        check(
+            "convolution matrix of the lecture's 3-tap kernel",
+            1,
+            lecture_matrices::<I>,
+        ),
+        check(
+            "transposed matrix equals conv_transpose2d: random strides, paddings, kernels, channels",
+            2,
+            matrix_random::<I>,
+        ),
+    ]
+}
+
+fn docs_examples<I: Bonus>() -> Result<(), String> {
+    let input = Tensor::from_slice(&[1f32, 2., 3., 4.]).view([1, 1, 2, 2]);
+    let expected = Tensor::from_slice(&[1f32, 0., 2., 0., 0., 0., 3., 0., 4.]).view([1, 1, 3, 3]);
+    same(&I::insert_zeros(&input, [2, 2]), &expected, || {
+        "insert_zeros of [[1, 2], [3, 4]] by 2".to_owned()
+    })?;
+    let input = Tensor::from_slice(&[1f32, 2.]).view([1, 1, 1, 2]);
+    let kernel = Tensor::from_slice(&[1f32, 2., 3.]).view([1, 1, 1, 3]);
+    let expected = Tensor::from_slice(&[1f32, 2., 5., 4., 6.]).view([1, 1, 1, 5]);
+    same(
+        &I::conv_transpose_by_zero_insertion(&input, &kernel, [1, 2], [0, 0]),
+        &expected,
+        || {
+            "conv_transpose_by_zero_insertion of [1, 2] with [1, 2, 3], stride 2 (the docs' worked example)".to_owned()
+        },
+    )
+}
+
+fn insert_zeros_random<I: Bonus>() -> Result<(), String> {
+    let mut rng = StdRng::seed_from_u64(5);
+    for _ in 0..DRAWS {
+        let shape = [
+            rng.gen_range(1..=2),
+            rng.gen_range(1..=3),
+            rng.gen_range(1..=6),
+            rng.gen_range(1..=6),
+        ];
+        let stride = [rng.gen_range(1..=4), rng.gen_range(1..=4)];
+        let input = random_tensor(&mut rng, &shape);
+        // The zero insertion is the gradient-free upsampling of a transposed
+        // convolution with a one-tap kernel of 1 per channel.
+        let identity = Tensor::eye(shape[1], (tch::Kind::Float, tch::Device::Cpu))
+            .view([shape[1], shape[1], 1, 1]);
+        let expected =
+            input.conv_transpose2d(&identity, None::<Tensor>, stride, [0, 0], [0, 0], 1, [1, 1]);
+        same(&I::insert_zeros(&input, stride), &expected, || {
+            format!("insert_zeros of a {shape:?} map, stride {stride:?}")
+        })?;
+    }
+    Ok(())
+}
+
+/// A random transposed-convolution case: input, weight, stride, padding,
+/// with a padding below the kernel and an output of at least one pixel.
+fn draw(rng: &mut StdRng) -> (Tensor, Tensor, [i64; 2], [i64; 2]) {
+    loop {
+        let (n, cin, cout) = (
+            rng.gen_range(1..=2),
+            rng.gen_range(1..=4),
+            rng.gen_range(1..=4),
+        );
+        let (h, w) = (rng.gen_range(1..=6), rng.gen_range(1..=6));
+        let kernel = [rng.gen_range(1..=5), rng.gen_range(1..=5)];
+        let stride = [rng.gen_range(1..=4), rng.gen_range(1..=4)];
+        let padding = [rng.gen_range(0..kernel[0]), rng.gen_range(0..kernel[1])];
+        let out_h = (h - 1) * stride[0] - 2 * padding[0] + kernel[0];
+        let out_w = (w - 1) * stride[1] - 2 * padding[1] + kernel[1];
+        if out_h >= 1 && out_w >= 1 {
+            let input = random_tensor(rng, &[n, cin, h, w]);
+            let weight = random_tensor(rng, &[cin, cout, kernel[0], kernel[1]]);
+            return (input, weight, stride, padding);
+        }
+    }
+}
+
+fn random_transposed_convolutions(
+    seed: u64,
+    name: &str,
+    under_test: fn(&Tensor, &Tensor, [i64; 2], [i64; 2]) -> Tensor,
+) -> Result<(), String> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    for _ in 0..DRAWS {
+        let (input, weight, stride, padding) = draw(&mut rng);
+        let expected =
+            input.conv_transpose2d(&weight, None::<Tensor>, stride, padding, [0, 0], 1, [1, 1]);
+        same(
+            &under_test(&input, &weight, stride, padding),
+            &expected,
+            || {
+                format!(
+                    "{name} of a {:?} input with a {:?} weight, stride {stride:?}, padding {padding:?}, against conv_transpose2d",
+                    input.size(),
+                    weight.size()
+                )
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn zero_insertion_random<I: Bonus>() -> Result<(), String> {
+    random_transposed_convolutions(
+        55,
+        "conv_transpose_by_zero_insertion",
+        I::conv_transpose_by_zero_insertion,
+    )
+}
+
+fn matrix_random<I: Bonus>() -> Result<(), String> {
+    random_transposed_convolutions(555, "conv_transpose_by_matrix", I::conv_transpose_by_matrix)
+}
+
+fn matrix_is_the_convolution<I: Bonus>() -> Result<(), String> {
+    let mut rng = StdRng::seed_from_u64(5555);
+    for _ in 0..DRAWS {
+        let (input, weight, stride, padding) = draw(&mut rng);
+        // The transposed case's output is a valid input of the convolution
+        // with the same weight, stride and padding.
+        let image = input
+            .conv_transpose2d(&weight, None::<Tensor>, stride, padding, [0, 0], 1, [1, 1])
+            .get(0);
+        let [_, h, w] = image.size()[..] else {
+            unreachable!("a 3-D image")
+        };
+        let expected = image
+            .unsqueeze(0)
+            .conv2d(&weight, None::<Tensor>, stride, padding, [1, 1], 1)
+            .flatten(0, -1);
+        let matrix = I::convolution_matrix(&weight, [h, w], stride, padding);
+        let what = || {
+            format!(
+                "convolution_matrix of a {:?} weight on {h}x{w} inputs, stride {stride:?}, padding {padding:?}",
+                weight.size()
+            )
+        };
+        ensure(
+            matrix.size() == [expected.size()[0], image.numel() as i64],
+            || {
+                format!(
+                    "{}: the shape is {:?}, expected [{}, {}]",
+                    what(),
+                    matrix.size(),
+                    expected.size()[0],
+                    image.numel()
+                )
+            },
+        )?;
+        same(&matrix.matmul(&image.flatten(0, -1)), &expected, || {
+            format!("{} times the flattened image, against conv2d", what())
+        })?;
+    }
+    Ok(())
+}
+
+/// The lecture's matrices for a 3-tap kernel on five inputs padded by one,
+/// written out in libtorch's convention (conv2d correlates: output j reads
+/// inputs j - 1, j, j + 1 with taps 0, 1, 2).
+fn lecture_matrices<I: Bonus>() -> Result<(), String> {
+    let kernel = Tensor::from_slice(&[1f32, 2., 3.]).view([1, 1, 1, 3]);
+    #[rustfmt::skip]
+    let dense = [2f32, 3., 0., 0., 0.,
+                 1., 2., 3., 0., 0.,
+                 0., 1., 2., 3., 0.,
+                 0., 0., 1., 2., 3.,
+                 0., 0., 0., 1., 2.];
+    let expected = Tensor::from_slice(&dense).view([5, 5]);
+    same(
+        &I::convolution_matrix(&kernel, [1, 5], [1, 1], [0, 1]),
+        &expected,
+        || "convolution_matrix of the kernel [1, 2, 3] on 5 inputs, padding 1, stride 1".to_owned(),
+    )?;
+    let strided = expected.index_select(0, &Tensor::from_slice(&[0i64, 2, 4]));
+    same(
+        &I::convolution_matrix(&kernel, [1, 5], [1, 2], [0, 1]),
+        &strided,
+        || "convolution_matrix of the kernel [1, 2, 3] on 5 inputs, padding 1, stride 2".to_owned(),
+    )?;
+    Ok(())
+}
