@@ -2,7 +2,8 @@
 //!
 //! Each folder in SUBMISSIONS is one student's submission: their exercises
 //! crate, or only its `src/`. Only the exercise modules are taken from it
-//! (`bilinear.rs`, `vgg.rs`, `fcn16s.rs`, `fcn8s.rs`); their Cargo.toml,
+//! (`bilinear.rs`, `vgg.rs`, `fcn16s.rs`, `fcn8s.rs`, and the bonus track's
+//! `transposed.rs`, `unpooling.rs`, `dilated.rs`, `metrics.rs`); their Cargo.toml,
 //! tests, `lib.rs` and any other file are ignored. Each submission is graded
 //! in a scratch copy of the kit with those files in place of the stubs. A
 //! file that does not compile is put back to its stub (so it costs only its
@@ -22,7 +23,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 /// The modules a student writes; the rest of exercises/src is the kit's.
-pub const EXERCISE_FILES: [&str; 4] = ["bilinear.rs", "vgg.rs", "fcn16s.rs", "fcn8s.rs"];
+pub const EXERCISE_FILES: [&str; 8] = [
+    "bilinear.rs",
+    "vgg.rs",
+    "fcn16s.rs",
+    "fcn8s.rs",
+    "transposed.rs",
+    "unpooling.rs",
+    "dilated.rs",
+    "metrics.rs",
+];
 
 #[derive(Debug, Args)]
 pub struct BatchArgs {
@@ -60,8 +70,11 @@ struct Row {
     student: String,
     /// Points by exercise id, in course order.
     points: Vec<(String, f64)>,
+    /// The core score: the bonus track is apart.
     total: f64,
     max: f64,
+    bonus: f64,
+    bonus_max: f64,
     status: String,
     notes: Vec<String>,
 }
@@ -290,6 +303,8 @@ fn row_from(student: &str, results: &Path, notes: Vec<String>, resumed: bool) ->
         points,
         total: json["score"].as_f64().unwrap_or(0.0),
         max: json["max_score"].as_f64().unwrap_or(0.0),
+        bonus: json["extra_data"]["bonus_score"].as_f64().unwrap_or(0.0),
+        bonus_max: json["extra_data"]["bonus_max_score"].as_f64().unwrap_or(0.0),
         status: if resumed { format!("{status} (earlier run)") } else { status.to_owned() },
         notes,
     })
@@ -299,7 +314,7 @@ fn write_gradebook(path: &Path, rows: &[Row]) -> Result<(), String> {
     let mut writer = csv::Writer::from_path(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let mut header = vec!["student".to_owned()];
     header.extend(checks::EXERCISES.iter().map(|e| e.id.to_owned()));
-    header.extend(["total", "max", "status", "notes"].map(str::to_owned));
+    header.extend(["total", "max", "bonus", "bonus max", "status", "notes"].map(str::to_owned));
     writer.write_record(&header).map_err(|e| e.to_string())?;
     for row in rows {
         let mut record = vec![row.student.clone()];
@@ -307,7 +322,14 @@ fn write_gradebook(path: &Path, rows: &[Row]) -> Result<(), String> {
             let points = row.points.iter().find(|(id, _)| id == exercise.id).map_or(0.0, |(_, p)| *p);
             record.push(points.to_string());
         }
-        record.extend([row.total.to_string(), row.max.to_string(), row.status.clone(), row.notes.join("; ")]);
+        record.extend([
+            row.total.to_string(),
+            row.max.to_string(),
+            row.bonus.to_string(),
+            row.bonus_max.to_string(),
+            row.status.clone(),
+            row.notes.join("; "),
+        ]);
         writer.write_record(&record).map_err(|e| e.to_string())?;
     }
     writer.flush().map_err(|e| e.to_string())

@@ -331,7 +331,8 @@ fn list(checks: &[checks::Check], selected: &[usize]) {
         let check = &checks[index];
         if current != Some(check.exercise) {
             current = Some(check.exercise);
-            println!("{}. {} ({})", check.exercise.number, check.exercise.title, check.exercise.id);
+            let bonus = if check.exercise.track == checks::Track::Bonus { ", bonus" } else { "" };
+            println!("{}. {} ({}{bonus})", check.exercise.number, check.exercise.title, check.exercise.id);
         }
         let kind = match check.visibility {
             checks::Visibility::Public => "public",
@@ -339,8 +340,12 @@ fn list(checks: &[checks::Check], selected: &[usize]) {
         };
         println!("   {:>2} pt  {kind}  {}", check.points, check.name);
     }
-    let total: u32 = selected.iter().map(|&i| checks[i].points).sum();
-    println!("Total: {total} points");
+    let points = |track| selected.iter().filter(|&&i| checks[i].exercise.track == track).map(|&i| checks[i].points).sum::<u32>();
+    println!("Total: {} points", points(checks::Track::Core));
+    let bonus = points(checks::Track::Bonus);
+    if bonus > 0 {
+        println!("Bonus: {bonus} points, not part of the total");
+    }
 }
 
 /// Writes `contents` to `path`, making its folder.

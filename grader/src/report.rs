@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use checks::training::{FIGURE_FILE, LOSS_FILE, TrainingTable};
-use checks::{Exercise, Status, Visibility};
+use checks::{Exercise, Status, Track, Visibility};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::json;
 
@@ -24,16 +24,28 @@ pub struct Run {
 }
 
 impl Run {
+    /// The core score: the bonus track never changes it.
     pub fn score(&self) -> u32 {
-        self.graded.iter().map(Graded::score).sum()
+        self.track_total(Track::Core).0
     }
 
     pub fn max_score(&self) -> u32 {
-        self.graded.iter().map(Graded::max_score).sum()
+        self.track_total(Track::Core).1
     }
 
+    /// The bonus track's (score, maximum), or `None` when none of its checks ran.
+    pub fn bonus(&self) -> Option<(u32, u32)> {
+        self.graded.iter().any(|g| g.exercise.track == Track::Bonus).then(|| self.track_total(Track::Bonus))
+    }
+
+    fn track_total(&self, track: Track) -> (u32, u32) {
+        let rows = self.graded.iter().filter(|g| g.exercise.track == track);
+        rows.fold((0, 0), |(s, m), g| (s + g.score(), m + g.max_score()))
+    }
+
+    /// The core checks of one visibility: (score, maximum).
     fn subtotal(&self, visibility: Visibility) -> (u32, u32) {
-        let rows = self.graded.iter().filter(|g| g.visibility == visibility);
+        let rows = self.graded.iter().filter(|g| g.visibility == visibility && g.exercise.track == Track::Core);
         rows.fold((0, 0), |(s, m), g| (s + g.score(), m + g.max_score()))
     }
 
@@ -66,6 +78,14 @@ impl Run {
     }
 }
 
+/// `3. fcn`, or `5. transposed (bonus)`.
+fn exercise_label(exercise: &Exercise) -> String {
+    match exercise.track {
+        Track::Core => format!("{}. {}", exercise.number, exercise.id),
+        Track::Bonus => format!("{}. {} (bonus)", exercise.number, exercise.id),
+    }
+}
+
 fn visibility_label(visibility: Visibility) -> &'static str {
     match visibility {
         Visibility::Public => "public",
@@ -85,7 +105,7 @@ pub fn terminal(run: &Run, verbose: bool) -> String {
     for (number, g) in run.graded.iter().enumerate() {
         let mut row = vec![
             Cell::new(number + 1).set_alignment(CellAlignment::Right),
-            Cell::new(format!("{}. {}", g.exercise.number, g.exercise.id)),
+            Cell::new(exercise_label(&g.exercise)),
             Cell::new(g.name),
             Cell::new(visibility_label(g.visibility)),
             Cell::new(g.status.label()),
@@ -106,6 +126,9 @@ pub fn terminal(run: &Run, verbose: bool) -> String {
         run.score(),
         run.max_score()
     );
+    if let Some((bonus, bonus_max)) = run.bonus() {
+        let _ = writeln!(out, "Bonus: {bonus}/{bonus_max} (the bonus track, not part of the total)");
+    }
     if verbose {
         let _ = writeln!(out, "Device {}, seed {}, {:.1} s", run.device, run.seed, run.seconds);
     }
@@ -152,7 +175,7 @@ pub fn gradescope(run: &Run) -> serde_json::Value {
                 "max_score": g.max_score(),
                 "status": if g.status.passed() { "passed" } else { "failed" },
                 "output": output,
-                "tags": [g.exercise.id, g.status.label()],
+                "tags": tags(g),
                 "visibility": match g.visibility {
                     Visibility::Public => "visible",
                     Visibility::Hidden => "after_due_date",
@@ -160,15 +183,28 @@ pub fn gradescope(run: &Run) -> serde_json::Value {
             })
         })
         .collect();
+    let (bonus, bonus_max) = run.bonus().unwrap_or((0, 0));
+    // The top-level score is the core score: Gradescope takes it instead of
+    // the sum of the tests, so the bonus tests' points never add to it.
     json!({
         "score": run.score(),
         "max_score": run.max_score(),
+        "extra_data": { "bonus_score": bonus, "bonus_max_score": bonus_max },
         "execution_time": (run.seconds * 10.0).round() / 10.0,
         "output": format!("Graded `{}` on {} (seed {}).", run.target, run.device, run.seed),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
     })
+}
+
+/// A test's tags: its exercise, its status, and `bonus` for the bonus track.
+fn tags(g: &Graded) -> Vec<&'static str> {
+    let mut tags = vec![g.exercise.id, g.status.label()];
+    if g.exercise.track == Track::Bonus {
+        tags.push("bonus");
+    }
+    tags
 }
 
 /// The instructor's report: per exercise, per check, with each failure's
@@ -184,9 +220,13 @@ pub fn markdown(run: &Run) -> String {
         run.seed,
         run.seconds
     );
+    if let Some((bonus, bonus_max)) = run.bonus() {
+        let _ = writeln!(out, "Bonus track **{bonus}/{bonus_max}**, not part of the score.\n");
+    }
     out.push_str("| exercise | score |\n|---|---|\n");
     for (exercise, score, max) in run.exercises() {
-        let _ = writeln!(out, "| {}. {} | {score}/{max} |", exercise.number, exercise.title);
+        let bonus = if exercise.track == Track::Bonus { " (bonus)" } else { "" };
+        let _ = writeln!(out, "| {}. {}{bonus} | {score}/{max} |", exercise.number, exercise.title);
     }
     out.push_str("\n| # | exercise | check | kind | status | points | seconds |\n|---|---|---|---|---|---|---|\n");
     for (n, g) in run.graded.iter().enumerate() {

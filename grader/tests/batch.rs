@@ -29,7 +29,9 @@ fn insert_after(source: &str, after: &str, line: &str) -> String {
 }
 
 fn all_solved() -> Vec<(&'static str, String)> {
-    ["bilinear.rs", "vgg.rs", "fcn16s.rs", "fcn8s.rs"].map(|f| (f, solution(f))).to_vec()
+    ["bilinear.rs", "vgg.rs", "fcn16s.rs", "fcn8s.rs", "transposed.rs", "unpooling.rs", "dilated.rs", "metrics.rs"]
+        .map(|f| (f, solution(f)))
+        .to_vec()
 }
 
 fn with(file: &'static str, contents: String) -> Vec<(&'static str, String)> {
@@ -81,12 +83,24 @@ fn batch(submissions: &Path, out: &Path) -> std::process::Output {
     output
 }
 
-/// (student, bilinear, vgg, fcn, total, status, notes) rows of the gradebook.
+/// The gradebook's columns: the core exercises, the bonus exercises, the
+/// core total and maximum, the bonus and its maximum, status, notes.
+const COLUMNS: [&str; 15] = [
+    "student", "bilinear", "vgg", "fcn", "training", "transposed", "unpooling", "dilated", "metrics", "total", "max",
+    "bonus", "bonus max", "status", "notes",
+];
+
+/// Where `column` is in a row of the gradebook.
+fn at(column: &str) -> usize {
+    COLUMNS.iter().position(|c| *c == column).unwrap()
+}
+
+/// The rows of the gradebook, in the order of `COLUMNS`.
 fn gradebook(out: &Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    assert_eq!(header, ["student", "bilinear", "vgg", "fcn", "training", "total", "max", "status", "notes"]);
+    assert_eq!(header, COLUMNS);
     reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect()
 }
 
@@ -101,25 +115,28 @@ fn a_class_of_fixtures_is_graded_into_the_expected_gradebook() {
 
     let rows = gradebook(&out);
     let row = |student: &str| rows.iter().find(|r| r[0] == student).unwrap_or_else(|| panic!("no row for {student}"));
-    // (student, bilinear, vgg, fcn, total)
+    // (student, bilinear, vgg, fcn, total, bonus): the bonus track is graded
+    // apart and never changes the total.
     let expected = [
-        ("at_once_hangs", "10", "7", "15", "32"),
-        ("complete", "10", "7", "16", "33"),
-        ("edits_tests_and_manifest", "10", "7", "16", "33"),
-        ("fcn16s_panics", "10", "7", "9", "26"),
-        ("fcn8s_does_not_compile", "10", "7", "7", "24"),
-        ("partial", "10", "0", "0", "10"),
-        ("vgg_aborts", "10", "0", "0", "10"),
+        ("at_once_hangs", "10", "7", "15", "32", "26"),
+        ("complete", "10", "7", "16", "33", "26"),
+        ("edits_tests_and_manifest", "10", "7", "16", "33", "26"),
+        ("fcn16s_panics", "10", "7", "9", "26", "26"),
+        ("fcn8s_does_not_compile", "10", "7", "7", "24", "26"),
+        ("partial", "10", "0", "0", "10", "0"),
+        ("vgg_aborts", "10", "0", "0", "10", "26"),
     ];
     assert_eq!(rows.len(), expected.len(), "{rows:?}");
-    for (student, bilinear, vgg, fcn, total) in expected {
+    for (student, bilinear, vgg, fcn, total, bonus) in expected {
         let r = row(student);
-        assert_eq!((&r[1][..], &r[2][..], &r[3][..], &r[5][..]), (bilinear, vgg, fcn, total), "{student}: {r:?}");
-        assert_eq!(r[6], "33", "{student}: max");
+        let got = (&r[at("bilinear")][..], &r[at("vgg")][..], &r[at("fcn")][..], &r[at("total")][..], &r[at("bonus")][..]);
+        assert_eq!(got, (bilinear, vgg, fcn, total, bonus), "{student}: {r:?}");
+        assert_eq!((&r[at("max")][..], &r[at("bonus max")][..]), ("33", "26"), "{student}: maxima");
     }
     let broken = row("fcn8s_does_not_compile");
-    assert!(broken[7].contains("compile errors") && broken[8].contains("fcn8s.rs does not compile"), "{broken:?}");
-    assert!(broken[8].contains("mismatched types") || broken[8].contains("error"), "the compiler's message is kept: {broken:?}");
+    let (status, notes) = (&broken[at("status")], &broken[at("notes")]);
+    assert!(status.contains("compile errors") && notes.contains("fcn8s.rs does not compile"), "{broken:?}");
+    assert!(notes.contains("mismatched types") || notes.contains("error"), "the compiler's message is kept: {broken:?}");
     for student in ["complete", "partial", "vgg_aborts"] {
         assert!(out.join(student).join("results.json").exists() && out.join(student).join("results.md").exists());
     }
@@ -133,5 +150,6 @@ fn a_class_of_fixtures_is_graded_into_the_expected_gradebook() {
     let again = batch(&submissions, &out);
     assert!(String::from_utf8_lossy(&again.stdout).contains("(earlier run)"));
     assert!(started.elapsed().as_secs_f64() < 30.0, "a resumed batch regraded");
-    assert_eq!(gradebook(&out).iter().map(|r| r[5].clone()).collect::<Vec<_>>(), rows.iter().map(|r| r[5].clone()).collect::<Vec<_>>());
+    let totals = |rows: &[Vec<String>]| rows.iter().map(|r| r[at("total")].clone()).collect::<Vec<_>>();
+    assert_eq!(totals(&gradebook(&out)), totals(&rows));
 }

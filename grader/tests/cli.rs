@@ -69,6 +69,16 @@ fn reference_scores_full_marks() {
     assert_eq!(json["score"], json["max_score"], "{json}");
     assert!(json["max_score"].as_f64().unwrap() > 0.0);
     assert!(folder.path().join("s.md").exists(), "the Markdown report is written beside results.json");
+    // The bonus track: its own tagged tests and total, outside the core score.
+    let tests = json["tests"].as_array().unwrap();
+    let is_bonus = |t: &&serde_json::Value| t["tags"].as_array().unwrap().iter().any(|tag| tag == "bonus");
+    let bonus_checks = checks::bonus::checks::<checks::Solutions>();
+    assert_eq!(tests.iter().filter(is_bonus).count(), bonus_checks.len(), "every bonus test is tagged \"bonus\"");
+    let core: f64 = tests.iter().filter(|t| !is_bonus(t)).map(|t| t["score"].as_f64().unwrap()).sum();
+    assert_eq!(json["score"].as_f64().unwrap(), core, "the score is the core tests' alone");
+    let bonus_max: u32 = bonus_checks.iter().map(|c| c.points).sum();
+    assert_eq!(json["extra_data"]["bonus_score"], bonus_max, "{json}");
+    assert_eq!(json["extra_data"]["bonus_max_score"], bonus_max, "{json}");
     let report = report.replace(json_path.to_str().unwrap(), "s.json").replace(folder.path().join("s.md").to_str().unwrap(), "s.md");
     insta::assert_snapshot!(report);
 }
@@ -80,12 +90,14 @@ fn stubs_score_zero_with_every_check_not_attempted() {
     let report = grader_ok(&["--json", json_path.to_str().unwrap()]);
     let json = results(&json_path);
     assert_eq!(json["score"], 0, "{json}");
-    let checks = checks::suite::<checks::Exercises>().len();
+    let checks = checks::full_suite::<checks::Exercises>().len();
     let statuses = statuses(&json);
     let not_attempted = statuses.iter().filter(|(_, s)| s == "not attempted").count();
     assert_eq!(not_attempted, checks, "{statuses:?}");
     assert!(statuses.iter().all(|(_, s)| s == "not attempted" || s == "skipped"), "{statuses:?}");
     assert!(report.contains("Total: 0/"), "{report}");
+    assert!(report.contains("Bonus: 0/"), "{report}");
+    assert_eq!(json["extra_data"]["bonus_score"], 0, "{json}");
     assert!(!report.contains("Stuck on"), "no hints for exercises not attempted yet:\n{report}");
 }
 
@@ -127,11 +139,13 @@ fn misbehaving_implementations_are_graded_and_the_run_completes() {
 #[test]
 fn list_shows_every_check_with_points() {
     let list = grader_ok(&["--list"]);
-    for check in checks::suite::<checks::Solutions>() {
+    for check in checks::full_suite::<checks::Solutions>() {
         assert!(list.contains(check.name), "{} missing from --list:\n{list}", check.name);
     }
     let total: u32 = checks::suite::<checks::Solutions>().iter().map(|c| c.points).sum();
     assert!(list.contains(&format!("Total: {total} points")), "{list}");
+    let bonus: u32 = checks::bonus::checks::<checks::Solutions>().iter().map(|c| c.points).sum();
+    assert!(list.contains(&format!("Bonus: {bonus} points, not part of the total")), "{list}");
 }
 
 #[test]
@@ -146,6 +160,19 @@ fn only_grades_one_exercise_named_or_numbered() {
         assert!(tests.iter().all(|t| t["tags"][0] == "vgg"), "{json}");
         assert_eq!(json["score"], json["max_score"]);
     }
+}
+
+#[test]
+fn a_bonus_exercise_alone_scores_on_the_bonus_line() {
+    let folder = tempfile::tempdir().unwrap();
+    let json_path = folder.path().join("metrics.json");
+    let report = grader_ok(&["--target", "solutions", "--only", "metrics", "--json", json_path.to_str().unwrap()]);
+    let json = results(&json_path);
+    let tests = json["tests"].as_array().unwrap();
+    assert!(!tests.is_empty() && tests.iter().all(|t| t["tags"][0] == "metrics" && t["tags"][2] == "bonus"), "{json}");
+    assert_eq!((json["score"].as_u64(), json["max_score"].as_u64()), (Some(0), Some(0)), "the core score is untouched");
+    assert_eq!(json["extra_data"]["bonus_score"], json["extra_data"]["bonus_max_score"]);
+    assert!(report.contains("Total: 0/0") && report.contains("Bonus: 6/6"), "{report}");
 }
 
 #[test]

@@ -44,6 +44,8 @@ fn solution_lines() -> Vec<String> {
     for path in files(&kit().join("solutions/src")) {
         let mut inside = false;
         for line in std::fs::read_to_string(&path).unwrap().lines().map(str::trim) {
+            // Markers also open and close the solution part of a doc test.
+            let line = line.strip_prefix("//! ").or_else(|| line.strip_prefix("/// ")).unwrap_or(line);
             match line {
                 "// BEGIN SOLUTION" => inside = true,
                 "// END SOLUTION" => inside = false,

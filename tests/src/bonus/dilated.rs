@@ -42,7 +42,7 @@ pub fn checks<I: Bonus>() -> Vec<Check> {
             spread_random::<I>,
         ),
         check(
-            "dilated convolution equals conv2d's dilation: random cases",
+            "dilated convolution equals conv2d's dilation, random cases",
             2,
             dilated_random::<I>,
         ),
