@@ -18,11 +18,10 @@ pub struct ExportArgs {
 }
 
 /// Folders copied whole, and single files, relative to the kit.
-const FOLDERS: [&str; 5] = ["exercises/src", "exercises/tests", "fcn-kit", "libtorch-link", "training/src"];
-const FILES: [(&str, &str); 11] = [
+const FOLDERS: [&str; 4] = ["exercises/src", "exercises/tests", "fcn-kit", "libtorch-link"];
+const FILES: [(&str, &str); 10] = [
     ("exercises/Cargo.toml", "exercises/Cargo.toml"),
     ("exercises/build.rs", "exercises/build.rs"),
-    ("training/build.rs", "training/build.rs"),
     ("Cargo.lock", "Cargo.lock"),
     (".cargo/config.toml", ".cargo/config.toml"),
     (".gitignore", ".gitignore"),
@@ -33,8 +32,10 @@ const FILES: [(&str, &str); 11] = [
     ("handout/Makefile", "Makefile"),
 ];
 
-/// The crates of the kit that stay with the instructor.
-const KEPT_BACK: [&str; 3] = ["solutions", "checks", "grader"];
+/// The crates of the kit that stay with the instructor. `fcn-train` is one:
+/// its metrics module is the answer to bonus exercise 8, and no exercise
+/// needs it.
+const KEPT_BACK: [&str; 4] = ["solutions", "checks", "grader", "fcn-train"];
 
 pub fn run(args: ExportArgs) -> Result<(), String> {
     let (kit, out) = (&args.kit, &args.dir);
@@ -51,14 +52,13 @@ pub fn run(args: ExportArgs) -> Result<(), String> {
         copy_file(&kit.join(from), &out.join(to))?;
     }
     write(&out.join("Cargo.toml"), &workspace_manifest(&read(&kit.join("Cargo.toml"))?))?;
-    write(&out.join("training/Cargo.toml"), &without_section(&read(&kit.join("training/Cargo.toml"))?, "[dev-dependencies]"))?;
     println!("wrote the student hand-out to {}", out.display());
     Ok(())
 }
 
 /// The kit's workspace manifest with only the hand-out's crates.
 fn workspace_manifest(manifest: &str) -> String {
-    let members = "members = [\n    \"exercises\",\n    \"fcn-kit\",\n    \"libtorch-link\",\n    \"training\",\n]";
+    let members = "members = [\n    \"exercises\",\n    \"fcn-kit\",\n    \"libtorch-link\",\n]";
     let start = manifest.find("members = [").expect("the workspace lists its members");
     let end = start + manifest[start..].find(']').expect("the member list closes") + 1;
     let manifest = format!("{}{members}{}", &manifest[..start], &manifest[end..]);
@@ -67,22 +67,6 @@ fn workspace_manifest(manifest: &str) -> String {
         .filter(|line| !KEPT_BACK.iter().any(|name| line.starts_with(&format!("{name} = {{ path"))))
         .map(|line| format!("{line}\n"))
         .collect()
-}
-
-/// `manifest` without the section headed `header`.
-fn without_section(manifest: &str, header: &str) -> String {
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in manifest.lines() {
-        if line.starts_with('[') {
-            skipping = line.trim() == header;
-        }
-        if !skipping {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }
 
 fn read(path: &Path) -> Result<String, String> {

@@ -63,7 +63,7 @@ fn the_hand_out_has_no_solution_text_and_no_hidden_checks() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("fcn-exercises");
     export(&out);
-    for kept_back in ["solutions", "tests", "grader", "handout"] {
+    for kept_back in ["solutions", "tests", "grader", "handout", "training"] {
         assert!(!out.join(kept_back).exists(), "{kept_back}/ is in the hand-out");
     }
     let solution = solution_lines();
