@@ -39,13 +39,17 @@ impl Run {
     }
 
     fn track_total(&self, track: Track) -> (u32, u32) {
-        let rows = self.graded.iter().filter(|g| g.exercise.track == track);
-        rows.fold((0, 0), |(s, m), g| (s + g.score(), m + g.max_score()))
+        self.total_of(|g| g.exercise.track == track)
     }
 
     /// The core checks of one visibility: (score, maximum).
     fn subtotal(&self, visibility: Visibility) -> (u32, u32) {
-        let rows = self.graded.iter().filter(|g| g.visibility == visibility && g.exercise.track == Track::Core);
+        self.total_of(|g| g.visibility == visibility && g.exercise.track == Track::Core)
+    }
+
+    /// (score, maximum) of the rows `keep` keeps.
+    fn total_of(&self, keep: impl Fn(&Graded) -> bool) -> (u32, u32) {
+        let rows = self.graded.iter().filter(|g| keep(g));
         rows.fold((0, 0), |(s, m), g| (s + g.score(), m + g.max_score()))
     }
 

@@ -1,6 +1,6 @@
 //! Hidden checks for bonus exercise 7, dilated convolution.
 
-use super::{random_tensor, same};
+use super::{random_tensor, same, spread_out};
 use crate::Bonus;
 use crate::check::{Check, Exercise, Track, ensure};
 use fcn_kit::Window;
@@ -91,30 +91,7 @@ fn spread_random<I: Bonus>() -> Result<(), String> {
             (shape[3] - 1) * dilation[1] + 1,
         ];
         let what = || format!("spread_filter of a {shape:?} filter by {dilation:?}");
-        let spread = I::spread_filter(&weight, dilation);
-        ensure(spread.size() == expected_shape, || {
-            format!(
-                "{}: the shape is {:?}, expected {expected_shape:?}",
-                what(),
-                spread.size()
-            )
-        })?;
-        let taps = spread
-            .slice(2, 0, None, dilation[0])
-            .slice(3, 0, None, dilation[1]);
-        same(&taps, &weight, || {
-            format!("{}, at every {:?}-th row and column", what(), dilation)
-        })?;
-        // The taps hold the whole filter, so the rest is zero exactly when the
-        // magnitudes add up to the taps' alone.
-        let rest = spread.abs().sum(tch::Kind::Double).double_value(&[])
-            - weight.abs().sum(tch::Kind::Double).double_value(&[]);
-        ensure(rest.abs() < 1e-3, || {
-            format!(
-                "{}: the positions between the taps are not all zero",
-                what()
-            )
-        })?;
+        spread_out(&I::spread_filter(&weight, dilation), &weight, dilation, expected_shape, what)?;
     }
     Ok(())
 }

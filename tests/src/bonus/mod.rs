@@ -10,7 +10,7 @@ pub mod transposed;
 pub mod unpooling;
 
 use crate::Bonus;
-use crate::check::{Check, Exercise};
+use crate::check::{Check, Exercise, ensure};
 use ndarray::ArrayD;
 use ndarray_rand::RandomExt;
 use ndarray_rand::rand::rngs::StdRng;
@@ -66,4 +66,18 @@ fn same(actual: &Tensor, expected: &Tensor, what: impl Fn() -> String) -> Result
         ));
     }
     Ok(())
+}
+
+/// `Err` naming `what` unless `spread` has `shape` and holds `values` at
+/// every `step`-th row and column from 0 and zeros everywhere else: a bed of
+/// nails, or a spread filter.
+fn spread_out(spread: &Tensor, values: &Tensor, step: [i64; 2], shape: [i64; 4], what: impl Fn() -> String) -> Result<(), String> {
+    ensure(spread.size() == shape, || format!("{}: the shape is {:?}, expected {shape:?}", what(), spread.size()))?;
+    let on_grid = spread.slice(2, 0, None, step[0]).slice(3, 0, None, step[1]);
+    same(&on_grid, values, || format!("{}, at every {step:?}-th row and column", what()))?;
+    // Every value is on the grid, so the rest is zero exactly when the
+    // magnitudes add up to the grid's alone.
+    let magnitude = |t: &Tensor| t.abs().sum(tch::Kind::Double).double_value(&[]);
+    let rest = magnitude(spread) - magnitude(values);
+    ensure(rest.abs() < 1e-3, || format!("{}: the positions between the values are not all zero", what()))
 }
