@@ -27,6 +27,10 @@
 //! what your code got wrong. FCN-32s is complete, but it runs on your
 //! exercises 1 and 2, so its tests pass once those do.
 
+// No unsafe code in the exercises (nor `#[no_mangle]`, `#[link_section]` or
+// `#[export_name]`): the grader refuses a file that has any.
+#![deny(unsafe_code)]
+
 pub mod bilinear;
 pub mod dilated;
 pub mod fcn16s;

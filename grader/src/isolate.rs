@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use checks::{Settings, Status};
 use wait_timeout::ChildExt;
 
-use crate::suite::Target;
+use crate::sandbox::{self, Mount, Sandbox};
 
 /// What one check may use.
 #[derive(Debug, Clone, Copy)]
@@ -47,8 +47,6 @@ impl Limits {
 /// The hidden `__check` command: what the parent tells the child.
 #[derive(Debug, clap::Args)]
 pub struct ChildArgs {
-    #[arg(long, value_enum)]
-    target: Target,
     #[arg(long)]
     index: usize,
     #[arg(long)]
@@ -65,12 +63,21 @@ pub struct ChildArgs {
     cuda: bool,
     #[arg(long)]
     artifacts: Option<PathBuf>,
+    /// The runner built from the student's files.
+    #[arg(long)]
+    runner: PathBuf,
+    /// The libtorch folder the runner was built against.
+    #[arg(long)]
+    libtorch: PathBuf,
+    /// bubblewrap, to start the runner in the sandbox (without: unsandboxed).
+    #[arg(long)]
+    bwrap: Option<PathBuf>,
 }
 
 const MIB: u64 = 1 << 20;
 
-/// The child: limits itself, runs check `index` of `target`, writes its
-/// status. Exit status 0 when the result was written.
+/// The child: limits itself, starts the runner, runs check `index`
+/// against it, writes its status. Exit status 0 when the result was written.
 pub fn serve(args: ChildArgs) -> ExitCode {
     use rlimit::Resource;
     let limits = [
@@ -90,8 +97,23 @@ pub fn serve(args: ChildArgs) -> ExitCode {
     let device = if args.cuda { tch::Device::Cuda(0) } else { tch::Device::Cpu };
     Settings { device, seed: args.seed, artifacts: args.artifacts }.install();
 
-    let Some(check) = args.target.suite().into_iter().nth(args.index) else {
-        eprintln!("grader: {:?} has no check number {}", args.target, args.index);
+    let runner = RunnerSpec {
+        binary: args.runner.clone(),
+        libtorch: args.libtorch.clone(),
+        sandbox: Sandbox::with(args.bwrap.clone()),
+        threads: args.threads,
+        memory_mib: if args.cuda { None } else { Some(args.memory_mib) },
+        output_mib: args.output_mib,
+    };
+    match runner.start() {
+        Ok(connection) => crate::remote::connect(connection),
+        Err(error) => {
+            eprintln!("grader: cannot start the runner: {error}");
+            return ExitCode::from(3);
+        }
+    }
+    let Some(check) = crate::suite::checks().into_iter().nth(args.index) else {
+        eprintln!("grader: there is no check number {}", args.index);
         return ExitCode::from(3);
     };
     let status = checks::run(&check);
@@ -111,6 +133,67 @@ pub fn serve(args: ChildArgs) -> ExitCode {
     }
 }
 
+/// How to start a runner: its binary, the libtorch it was built against,
+/// and its limits.
+#[derive(Debug, Clone)]
+pub struct RunnerSpec {
+    pub binary: PathBuf,
+    pub libtorch: PathBuf,
+    pub sandbox: Sandbox,
+    pub threads: i32,
+    pub memory_mib: Option<u64>,
+    pub output_mib: u64,
+}
+
+impl RunnerSpec {
+    /// Starts the runner, sandboxed, with its replies on a pipe and what it
+    /// prints on this process's stderr (the check's output file, whose size
+    /// the runner's file-size limit caps).
+    pub fn start(&self) -> std::io::Result<crate::remote::Connection> {
+        let mut mounts = vec![Mount::read_only(&self.binary, "/runner/runner")];
+        mounts.extend(crate::compile::libtorch_mounts(&self.libtorch));
+        let program = self.sandbox.path_of(&mounts[0]).to_owned();
+        let env = [("FCN_RUNNER_THREADS", self.threads.to_string()), ("OMP_NUM_THREADS", self.threads.to_string())];
+        let limits = sandbox::Limits {
+            cpu_seconds: None,
+            memory_mib: self.memory_mib,
+            file_mib: Some(self.output_mib),
+            processes: Some(512),
+            open_files: Some(256),
+        };
+        let mut child = self
+            .sandbox
+            .command(&program, &[], &mounts, &env, Path::new("/"), limits)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let requests = std::io::BufWriter::new(child.stdin.take().expect("piped"));
+        let replies = std::io::BufReader::new(child.stdout.take().expect("piped"));
+        let (sandboxed, limits) = (self.sandbox.is_sandboxed(), (self.memory_mib, self.output_mib));
+        let autopsy = Box::new(move |exit: ExitStatus| {
+            // bubblewrap reports a signal that ended the runner as 128 + signal.
+            let signal = exit.signal().or_else(|| exit.code().filter(|&c| sandboxed && c > 128).map(|c| c - 128));
+            let stderr = tail_of_stderr();
+            how_it_died(signal, exit.code(), &stderr, limits.0, limits.1)
+        });
+        Ok(crate::remote::Connection { child, requests, replies, autopsy })
+    }
+}
+
+/// What this process's stderr (a file) holds at its end.
+fn tail_of_stderr() -> String {
+    tail(Path::new("/proc/self/fd/2"), 64 * 1024)
+}
+
+/// Kills `child`'s process group (the child made it its own), so that
+/// nothing it started outlives it.
+pub fn kill_group(child: &std::process::Child) {
+    // SAFETY: kill(2) with a negative pid signals that process group; the
+    // group is the child's own (process_group(0)), or it is gone.
+    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+}
+
 /// How one isolated check ended.
 #[derive(Debug)]
 pub struct Outcome {
@@ -121,19 +204,19 @@ pub struct Outcome {
     pub output: String,
 }
 
-/// The parent: runs check `index` of `target` in a child process under
-/// `limits`, with its files in `folder`.
+/// The parent: runs check `index` in a child process under `limits`, with
+/// its files in `folder`, against the runner `runner`.
 pub fn run_isolated(
-    target: Target,
     index: usize,
     limits: Limits,
     settings: &Settings,
     folder: &Path,
+    runner: &RunnerSpec,
 ) -> Outcome {
     let started = Instant::now();
     let result = folder.join(format!("check-{index}.json"));
     let output_path = folder.join(format!("check-{index}.out"));
-    let status = match spawn_and_wait(target, index, limits, settings, &result, &output_path) {
+    let status = match spawn_and_wait(index, limits, settings, &result, &output_path, runner) {
         Err(error) => Status::Crashed(format!("the grader could not run this check: {error}")),
         Ok(None) => Status::TimedOut(limits.timeout.as_secs()),
         Ok(Some(exit)) => match std::fs::read(&result) {
@@ -141,7 +224,13 @@ pub fn run_isolated(
                 Ok(status) => out_of_memory_as_crash(status, limits),
                 Err(error) => Status::Crashed(format!("the check's result could not be read: {error}")),
             },
-            Err(_) => Status::Crashed(how_it_died(exit, &tail(&output_path, limits.output_mib * MIB), limits)),
+            Err(_) => Status::Crashed(how_it_died(
+                exit.signal(),
+                exit.code(),
+                &tail(&output_path, limits.output_mib * MIB),
+                Some(limits.memory_mib),
+                limits.output_mib,
+            )),
         },
     };
     Outcome { status, seconds: started.elapsed().as_secs_f64(), output: tail(&output_path, 2048) }
@@ -150,19 +239,19 @@ pub fn run_isolated(
 /// Starts the child and waits for it: `None` if it ran out of time (it is
 /// then killed, with anything it started).
 fn spawn_and_wait(
-    target: Target,
     index: usize,
     limits: Limits,
     settings: &Settings,
     result: &Path,
     output_path: &Path,
+    runner: &RunnerSpec,
 ) -> std::io::Result<Option<ExitStatus>> {
     let output = File::create(output_path)?;
     let exe = std::env::current_exe()?;
     let mut command = Command::new(exe);
     command
         .arg("__check")
-        .args(["--target", target.name(), "--index", &index.to_string()])
+        .args(["--index", &index.to_string()])
         .arg("--result")
         .arg(result)
         .args(["--memory-mib", &limits.memory_mib.to_string()])
@@ -180,12 +269,13 @@ fn spawn_and_wait(
     if let Some(artifacts) = &settings.artifacts {
         command.arg("--artifacts").arg(artifacts);
     }
+    command.arg("--runner").arg(&runner.binary).arg("--libtorch").arg(&runner.libtorch);
+    if let Some(bwrap) = runner.sandbox.bwrap() {
+        command.arg("--bwrap").arg(bwrap);
+    }
     let mut child = command.spawn()?;
     let exit = child.wait_timeout(limits.timeout)?;
-    let group = child.id() as libc::pid_t;
-    // SAFETY: kill(2) with a negative pid signals that process group; the
-    // group is the child's own (process_group(0) above).
-    unsafe { libc::kill(-group, libc::SIGKILL) };
+    kill_group(&child);
     if exit.is_none() {
         child.wait()?;
     }
@@ -199,32 +289,35 @@ fn out_of_memory_as_crash(status: Status, limits: Limits) -> Status {
         Status::Panicked(message)
             if message.contains("can't allocate memory") || message.contains("CUDA out of memory") =>
         {
-            Status::Crashed(out_of_memory(limits))
+            Status::Crashed(out_of_memory(Some(limits.memory_mib)))
         }
         status => status,
     }
 }
 
-fn out_of_memory(limits: Limits) -> String {
-    format!("ran out of memory (each check may use {} MiB): look for data that grows without end", limits.memory_mib)
+fn out_of_memory(memory_mib: Option<u64>) -> String {
+    match memory_mib {
+        Some(mib) => format!("ran out of memory (each check may use {mib} MiB): look for data that grows without end"),
+        None => "ran out of memory: look for data that grows without end".to_owned(),
+    }
 }
 
 /// Why a child that wrote no result ended, from its exit status and its
 /// output (where the Rust runtime and the C++ runtime say what killed them,
 /// perhaps followed by a backtrace).
-fn how_it_died(exit: ExitStatus, output: &str, limits: Limits) -> String {
+fn how_it_died(signal: Option<i32>, code: Option<i32>, output: &str, memory_mib: Option<u64>, output_mib: u64) -> String {
     if output.contains("has overflowed its stack") {
         return "stack overflow: look for a recursion that never ends, or a very large local array".to_owned();
     }
     if output.contains("memory allocation of") && output.contains("failed") {
-        return out_of_memory(limits);
+        return out_of_memory(memory_mib);
     }
     if let Some(line) = output.lines().find(|l| l.contains("terminate called after throwing")) {
         return format!("an uncaught C++ exception ended the process: {}", line.trim());
     }
-    match exit.signal() {
+    match signal {
         Some(libc::SIGXFSZ) => {
-            format!("printed more than {} MiB of output and was stopped: look for printing in a loop", limits.output_mib)
+            format!("printed more than {output_mib} MiB of output and was stopped: look for printing in a loop")
         }
         Some(libc::SIGSEGV) => "segmentation fault (signal 11): the process read or wrote memory it does not own".to_owned(),
         Some(libc::SIGABRT) => "aborted (signal 6): std::process::abort, or a fatal runtime error".to_owned(),
@@ -232,7 +325,7 @@ fn how_it_died(exit: ExitStatus, output: &str, limits: Limits) -> String {
         Some(signal) => format!("killed by signal {signal}"),
         None => format!(
             "the process exited with status {} before the check finished: does the code call std::process::exit?",
-            exit.code().unwrap_or(-1)
+            code.unwrap_or(-1)
         ),
     }
 }

@@ -1,32 +1,38 @@
 //! `grader`: grades the exercises crate against the hidden checks.
 
 mod batch;
+mod compile;
 mod export;
+mod grade;
 mod isolate;
+mod remote;
 mod report;
+mod sandbox;
+mod scratch;
+mod submission;
 mod suite;
 mod sync;
 mod train_command;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use checks::{Settings, Status};
+use checks::Settings;
 use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use isolate::Limits;
-use report::Run;
-use suite::{Graded, Target};
+use sandbox::Sandbox;
+use suite::Target;
 
 const AFTER_HELP: &str = "\
 Statuses: passed; wrong (the code ran, the result is not right); not attempted (the code \
 reached a todo!()); panicked (with its message); crashed (the process died: abort, signal, \
-stack overflow, out of memory, exit); timed out; skipped (with why). Each check runs in a \
-process of its own, so no check can stop the others or the report.
+stack overflow, out of memory, exit); timed out; skipped (with why).
+
+Trust: the student's code is built into a runner of its own, from the hand-out's crates alone, \
+and runs in a sandbox (bubblewrap) that sees no file of the kit, the reference or the grader; \
+it reports what it computed, and the grader, which never links it, decides every verdict.
 
 Files: results.json in Gradescope's autograder format at --json, and a Markdown report beside \
 it (same name, .md).
@@ -79,6 +85,24 @@ struct GradeArgs {
     /// `solutions` (which must score full marks).
     #[arg(long, value_enum, default_value_t = Target::Exercises)]
     target: Target,
+
+    /// Grade the exercise files in DIR (someone's crate, its src/, or the
+    /// files themselves) instead of the kit's crate.
+    #[arg(long, value_name = "DIR", conflicts_with = "target")]
+    submission: Option<PathBuf>,
+
+    /// Run the student's code without the sandbox, even when grading
+    /// someone else's files (every report then says so).
+    #[arg(long)]
+    unsandboxed: bool,
+
+    /// Seconds the build of the student's runner may take.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    build_timeout: u64,
+
+    /// The kit's folder (default: the one this grader was built in).
+    #[arg(long, value_name = "DIR")]
+    kit: Option<PathBuf>,
 
     /// Grade one exercise only: its name (bilinear, vgg, fcn, training) or number.
     #[arg(long, value_name = "EXERCISE")]
@@ -181,66 +205,30 @@ fn grade(args: &GradeArgs) -> Result<(), String> {
             format!("no exercise {name:?}; the exercises are {}", suite::exercise_names())
         })?),
     };
-    let checks = args.target.suite();
-    let selected: Vec<usize> =
-        (0..checks.len()).filter(|&i| only.is_none_or(|e| checks[i].exercise == e)).collect();
     if args.list {
+        let checks = suite::checks();
+        let selected: Vec<usize> = (0..checks.len()).filter(|&i| only.is_none_or(|e| checks[i].exercise == e)).collect();
         list(&checks, &selected);
         return Ok(());
     }
     if args.timeout == 0 {
         return Err("--timeout must be at least 1 second".to_owned());
     }
-
-    let device = resolve_device(args.device)?;
-    let settings = Settings { device, seed: args.seed, artifacts: None };
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let jobs = args.jobs.unwrap_or(cores.min(2)).max(1);
-    let limits = Limits {
-        timeout: Duration::from_secs(args.timeout),
-        memory_mib: args.memory_limit,
-        output_mib: 16,
-        threads: (cores / jobs).max(1) as i32,
-        training_timeout: Duration::from_secs(args.training_timeout.max(args.timeout)),
-        training_threads: cores as i32,
-    };
-
-    let started = Instant::now();
-    let folder = tempfile::Builder::new()
-        .prefix("fcn-grader-")
-        .tempdir()
-        .map_err(|e| format!("cannot make a temporary folder for the checks' files: {e}"))?;
-    let artifacts = args.json.parent().filter(|f| !f.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
-    let table_path = artifacts.join(checks::training::TABLE_FILE);
-    let _ = std::fs::remove_file(&table_path);
-    let settings = Settings { artifacts: Some(artifacts.clone()), ..settings };
-    let why_not = |check: &checks::Check| {
-        if args.skip_training && suite::is_training(check) {
-            Some("--skip-training was given".to_owned())
-        } else {
-            (check.precondition)()
+    let kit = args.kit.clone().unwrap_or_else(grade::default_kit);
+    let (submitted, label, others) = match &args.submission {
+        Some(folder) => (submission::read(folder), folder_name(folder), true),
+        None => {
+            let crate_folder = if args.target == Target::Solutions { "solutions/src" } else { "exercises/src" };
+            (submission::from_crate(&kit.join(crate_folder)), args.target.name().to_owned(), false)
         }
     };
-    let (to_run, to_skip): (Vec<usize>, Vec<usize>) = selected.iter().partition(|&&i| why_not(&checks[i]).is_none());
-    // The training checks use every core; they run one at a time, after the
-    // rest (libtorch's threads slow down badly when they outnumber the cores).
-    let (training, quick): (Vec<usize>, Vec<usize>) = to_run.iter().partition(|&&i| suite::is_training(&checks[i]));
-    let mut graded = run_checks(args.target, &checks, &quick, jobs, limits, &settings, folder.path());
-    graded.extend(run_checks(args.target, &checks, &training, 1, limits, &settings, folder.path()));
-    for &i in &to_skip {
-        graded.push(Graded::skipped(&checks[i], &why_not(&checks[i]).unwrap_or_default()));
-    }
-    let order = |g: &Graded| checks.iter().position(|c| c.exercise == g.exercise && c.name == g.name);
-    graded.sort_by_key(order);
-    let training = std::fs::read_to_string(&table_path).ok().and_then(|json| serde_json::from_str(&json).ok());
-    let run = Run {
-        target: args.target.name(),
-        device: if device.is_cuda() { "cuda".to_owned() } else { "cpu".to_owned() },
-        seed: args.seed,
-        seconds: started.elapsed().as_secs_f64(),
-        graded,
-        training,
-    };
+    let sandbox = choose_sandbox(args.unsandboxed, others)?;
+    let device = resolve_device(args.device)?;
+    let artifacts = args.json.parent().filter(|f| !f.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
+    let _ = std::fs::remove_file(artifacts.join(checks::training::TABLE_FILE));
+    let options = options(args, only, Settings { device, seed: args.seed, artifacts: Some(artifacts) });
+    let runner_kit = compile::RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
+    let run = grade::grade(&runner_kit, &submitted, &label, &options)?;
 
     show(&report::terminal(&run, args.verbose));
     let markdown_path = args.json.with_extension("md");
@@ -249,6 +237,53 @@ fn grade(args: &GradeArgs) -> Result<(), String> {
     write(&markdown_path, &report::markdown(&run))?;
     show(&format!("Reports: {} and {}\n", args.json.display(), markdown_path.display()));
     Ok(())
+}
+
+/// The sandbox, or why grading cannot go on. Someone else's code (`others`)
+/// is never run unsandboxed unless the instructor says so; a student's own
+/// crate is, with a note, when the machine has no sandbox.
+pub fn choose_sandbox(unsandboxed: bool, others: bool) -> Result<Sandbox, String> {
+    if unsandboxed {
+        return Ok(Sandbox::unsandboxed());
+    }
+    match Sandbox::find() {
+        Ok(sandbox) => Ok(sandbox),
+        Err(why) if others => Err(format!(
+            "{why}.\nGrading other people's code needs the sandbox; pass --unsandboxed to grade without it \
+             (every report then says so)"
+        )),
+        Err(why) => {
+            eprintln!("grader: {why}; your crate is graded without it");
+            Ok(Sandbox::unsandboxed())
+        }
+    }
+}
+
+/// The grading options the command line gives.
+fn options(args: &GradeArgs, only: Option<checks::Exercise>, settings: Settings) -> grade::Options {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let jobs = args.jobs.unwrap_or(cores.min(2)).max(1);
+    grade::Options {
+        only,
+        skip_training: args.skip_training,
+        settings,
+        limits: Limits {
+            timeout: Duration::from_secs(args.timeout),
+            memory_mib: args.memory_limit,
+            output_mib: 16,
+            threads: (cores / jobs).max(1) as i32,
+            training_timeout: Duration::from_secs(args.training_timeout.max(args.timeout)),
+            training_threads: cores as i32,
+        },
+        jobs,
+        build_timeout: Duration::from_secs(args.build_timeout),
+        progress: true,
+    }
+}
+
+/// The last part of a folder's path, for reports.
+pub fn folder_name(folder: &Path) -> String {
+    folder.file_name().map_or_else(|| folder.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Prints to stdout; a closed stdout (`grader | head`) does not stop the
@@ -267,62 +302,6 @@ pub fn resolve_device(choice: DeviceChoice) -> Result<tch::Device, String> {
         (DeviceChoice::Cpu, _) | (DeviceChoice::Auto, false) => Ok(tch::Device::Cpu),
         (DeviceChoice::Cuda | DeviceChoice::Auto, true) => Ok(tch::Device::Cuda(0)),
     }
-}
-
-/// Runs the `selected` checks, `jobs` at a time, each in its own process,
-/// with a progress bar on stderr (hidden when stderr is not a terminal).
-fn run_checks(
-    target: Target,
-    checks: &[checks::Check],
-    selected: &[usize],
-    jobs: usize,
-    limits: Limits,
-    settings: &Settings,
-    folder: &Path,
-) -> Vec<Graded> {
-    let progress = ProgressBar::new(selected.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}").expect("a valid template"),
-    );
-    let next = AtomicUsize::new(0);
-    let outcomes = Mutex::new(vec![None; selected.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(selected.len()) {
-            scope.spawn(|| {
-                loop {
-                    let slot = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(&index) = selected.get(slot) else { break };
-                    let check = &checks[index];
-                    progress.set_message(format!("{}: {}", check.exercise.id, check.name));
-                    let limits = if suite::is_training(check) { limits.for_training() } else { limits };
-                    let outcome = isolate::run_isolated(target, index, limits, settings, folder);
-                    progress.inc(1);
-                    outcomes.lock().expect("no worker panics while holding the lock")[slot] = Some(Graded {
-                        exercise: check.exercise,
-                        name: check.name,
-                        points: check.points,
-                        visibility: check.visibility,
-                        status: outcome.status,
-                        seconds: outcome.seconds,
-                        output: outcome.output,
-                    });
-                }
-            });
-        }
-    });
-    progress.finish_and_clear();
-    let outcomes = outcomes.into_inner().expect("no worker panics while holding the lock");
-    outcomes
-        .into_iter()
-        .zip(selected)
-        .map(|(graded, &index)| {
-            graded.unwrap_or_else(|| {
-                Graded {
-                    status: Status::Crashed("the grader lost this check's result".to_owned()),
-                    ..Graded::skipped(&checks[index], "")
-                }
-            })
-        })
-        .collect()
 }
 
 fn list(checks: &[checks::Check], selected: &[usize]) {

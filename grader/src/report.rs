@@ -13,7 +13,8 @@ use crate::suite::Graded;
 /// What the run was, for the reports' headers.
 #[derive(Debug, Clone)]
 pub struct Run {
-    pub target: &'static str,
+    /// What was graded: `exercises`, `solutions`, or a student's name.
+    pub target: String,
     /// `cpu` or `cuda`.
     pub device: String,
     pub seed: i64,
@@ -21,6 +22,11 @@ pub struct Run {
     pub graded: Vec<Graded>,
     /// What the staged-training check measured, when it ran.
     pub training: Option<TrainingTable>,
+    /// What the grader did with the submission's files (a file put back to
+    /// its stub, and why), and whether it ran unsandboxed.
+    pub notes: Vec<String>,
+    /// Whether the student's code ran in the sandbox.
+    pub sandboxed: bool,
 }
 
 impl Run {
@@ -140,6 +146,12 @@ pub fn terminal(run: &Run, verbose: bool) -> String {
         out.push('\n');
         out.push_str(&training_table(table));
     }
+    if !run.notes.is_empty() {
+        out.push_str("\nNotes:\n");
+        for note in &run.notes {
+            let _ = writeln!(out, "  {note}");
+        }
+    }
     let details: Vec<_> =
         run.graded.iter().enumerate().filter_map(|(n, g)| g.status.detail().map(|why| (n + 1, g, why))).collect();
     if !details.is_empty() {
@@ -193,9 +205,12 @@ pub fn gradescope(run: &Run) -> serde_json::Value {
     json!({
         "score": run.score(),
         "max_score": run.max_score(),
-        "extra_data": { "bonus_score": bonus, "bonus_max_score": bonus_max },
+        "extra_data": { "bonus_score": bonus, "bonus_max_score": bonus_max, "sandboxed": run.sandboxed, "notes": run.notes },
         "execution_time": (run.seconds * 10.0).round() / 10.0,
-        "output": format!("Graded `{}` on {} (seed {}).", run.target, run.device, run.seed),
+        "output": std::iter::once(format!("Graded `{}` on {} (seed {}).", run.target, run.device, run.seed))
+            .chain(run.notes.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("\n"),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -226,6 +241,12 @@ pub fn markdown(run: &Run) -> String {
     );
     if let Some((bonus, bonus_max)) = run.bonus() {
         let _ = writeln!(out, "Bonus track **{bonus}/{bonus_max}**, not part of the score.\n");
+    }
+    for note in &run.notes {
+        let _ = writeln!(out, "- {note}");
+    }
+    if !run.notes.is_empty() {
+        out.push('\n');
     }
     out.push_str("| exercise | score |\n|---|---|\n");
     for (exercise, score, max) in run.exercises() {

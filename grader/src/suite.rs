@@ -8,37 +8,28 @@ pub fn is_training(check: &Check) -> bool {
     check.exercise == checks::training::EXERCISE
 }
 
-/// The crate of answers to grade.
+/// The crate of answers to grade: whose exercise files the runner is built from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Target {
     /// The student crate, `exercises/`.
     Exercises,
     /// The reference crate, `solutions/`; must score full marks.
     Solutions,
-    /// The grader's self-check: implementations that crash, hang, allocate
-    /// without bound, flood their output or print a fake pass.
-    #[value(hide = true)]
-    Misbehaving,
 }
 
 impl Target {
-    /// Every check, in course order. A check is known to the child process by
-    /// its index in this list.
-    pub fn suite(self) -> Vec<Check> {
-        match self {
-            Target::Exercises => checks::full_suite::<checks::Exercises>(),
-            Target::Solutions => checks::full_suite::<checks::Solutions>(),
-            Target::Misbehaving => checks::misbehaving::suite(),
-        }
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             Target::Exercises => "exercises",
             Target::Solutions => "solutions",
-            Target::Misbehaving => "misbehaving",
         }
     }
+}
+
+/// Every check, in course order, against the student's code in the runner.
+/// A check is known to the child process by its index in this list.
+pub fn checks() -> Vec<Check> {
+    checks::full_suite::<crate::remote::Remote>()
 }
 
 /// One row of the report: a check and how it ended.

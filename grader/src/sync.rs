@@ -89,7 +89,7 @@ pub fn student_version(source: &str, file: &str) -> Result<String, String> {
 }
 
 /// Each exercise module as it should be: (path in exercises/src, contents).
-fn generated(kit: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+pub fn generated(kit: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let solutions = kit.join("solutions/src");
     let entries = std::fs::read_dir(&solutions)
         .map_err(|e| format!("cannot read {}: {e}; run this in the kit's folder or pass --kit", solutions.display()))?;

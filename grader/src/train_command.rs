@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use checks::training::stages;
-use checks::{Exercises, Solutions};
+use checks::Solutions;
 use clap::Args;
 use fcn_kit::FcnConfig;
 use fcn_train::train::{Batches, Schedule, Start, train_staged};
@@ -85,10 +85,32 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         input_scale: if args.vgg16.is_some() { 1.0 } else { fcn_train::train::FROM_SCRATCH_INPUT_SCALE },
         ..Schedule::default()
     };
+    // The student's networks train in their runner, as in grading: the
+    // runner computes each step's outputs and gradients, this process the rest.
+    let _built;
     let stages = match args.target {
         Target::Solutions => stages::<Solutions>(),
-        Target::Exercises => stages::<Exercises>(),
-        Target::Misbehaving => return Err("--target misbehaving is for grading only".to_owned()),
+        Target::Exercises => {
+            let kit = crate::grade::default_kit();
+            let sandbox = crate::choose_sandbox(false, false)?;
+            let runner_kit = crate::compile::RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
+            let submitted = crate::submission::from_crate(&kit.join("exercises/src"));
+            let built = runner_kit.build_runner(&submitted, std::time::Duration::from_secs(600))?;
+            for note in &built.notes {
+                eprintln!("grader train: {note}");
+            }
+            let runner = crate::isolate::RunnerSpec {
+                binary: built.binary.clone(),
+                libtorch: runner_kit.libtorch.clone(),
+                sandbox: runner_kit.sandbox.clone(),
+                threads: std::thread::available_parallelism().map_or(1, |n| n.get() as i32),
+                memory_mib: None,
+                output_mib: 16,
+            };
+            crate::remote::connect(runner.start().map_err(|e| format!("cannot start the runner: {e}"))?);
+            _built = built;
+            stages::<crate::remote::Remote>()
+        }
     };
     println!(
         "Training {} on {} ({} train, {} val images), width 1/{}, {} steps of {} per stage, on {device:?}",

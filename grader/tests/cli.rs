@@ -93,7 +93,7 @@ fn stubs_score_zero_with_every_check_not_attempted() {
     let report = grader_ok(&["--json", json_path.to_str().unwrap()]);
     let json = results(&json_path);
     assert_eq!(json["score"], 0, "{json}");
-    let checks = checks::full_suite::<checks::Exercises>().len();
+    let checks = checks::full_suite::<checks::Solutions>().len();
     let statuses = statuses(&json);
     let not_attempted = statuses.iter().filter(|(_, s)| s == "not attempted").count();
     assert_eq!(not_attempted, checks, "{statuses:?}");

@@ -217,11 +217,6 @@ macro_rules! implementation {
 }
 
 implementation!(
-    /// The student crate, `exercises/`.
-    Exercises,
-    exercises
-);
-implementation!(
     /// The reference crate, `solutions/`.
     Solutions,
     solutions

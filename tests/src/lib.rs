@@ -15,7 +15,7 @@ pub mod networks;
 pub mod training;
 
 pub use check::{Check, Exercise, Settings, Status, Track, Visibility, run};
-pub use implementation::{Bonus, Exercises, Implementation, Solutions};
+pub use implementation::{Bonus, Implementation, Solutions};
 
 // For `implementation!`, so that its users need not depend on these crates.
 #[doc(hidden)]

@@ -334,7 +334,7 @@ fn staged<I: Implementation, V: Variant>() -> Result<(), String> {
 
 fn gradients_reach<I: Implementation, V: Variant>() -> Result<(), String> {
     let (store, net) = network(V::build::<I>, FcnConfig::narrow(NARROW));
-    net.forward_t(&image(1, 40, 40), true).sum(Kind::Float).backward();
+    fcn_train::train::backward(&net.forward_t(&image(1, 40, 40), true).sum(Kind::Float));
     let variables = store.variables();
     for name in ["conv1_1.weight", "score_fr.weight", "score_pool4.weight", "score_pool3.weight"] {
         let reached = variables.get(name).is_some_and(|v| {

@@ -1,7 +1,13 @@
 //! The untouched stubs score nothing: every check reaches a `todo!()`.
 //! (As rustlings checks that its exercises start unsolved.)
 
-use checks::{Exercises, Status};
+use checks::Status;
+
+checks::implementation!(
+    /// The untouched stubs, `exercises/`.
+    Exercises,
+    exercises
+);
 
 #[test]
 fn every_check_on_the_stubs_is_not_attempted() {

@@ -1,0 +1,431 @@
+//! Building a runner from a student's exercise files.
+//!
+//! The runner's build tree is the grader's own: a workspace of the hand-out's
+//! crates alone (`exercises` with the stubs, `fcn-kit`, `libtorch-link`,
+//! `runner`, `runner-protocol`), their dependencies vendored, and a cargo
+//! home whose only configuration is the grader's. No reference, hidden check,
+//! grader source or hidden data is in it. It is prepared and built once (the
+//! template, cached under the grader's folder); each submission is then built
+//! in a fresh copy of it, with the student's files in place of the stubs,
+//! `--locked --offline`, in the sandbox, under a time limit. A student file
+//! the compiler rejects is put back to its stub, so it costs its own
+//! exercise only.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use wait_timeout::ChildExt;
+
+use crate::sandbox::{Limits, Mount, Sandbox};
+use crate::submission::{EXERCISE_FILES, Submitted};
+
+/// The crates a runner is built from, as the kit has them.
+const CRATES: [&str; 5] = ["exercises", "fcn-kit", "libtorch-link", "runner", "runner-protocol"];
+/// Where the sandboxed build sees its tree, the vendored sources and libtorch.
+const BUILD: &str = "/build";
+const VENDOR: &str = "/vendor";
+pub const LIBTORCH: &str = "/opt/libtorch/torch";
+
+/// libtorch read-only, where the sandbox sees it; with the CUDA libraries a
+/// PyPI install keeps beside it (`site-packages/nvidia`), which its own
+/// rpath finds there.
+pub fn libtorch_mounts(libtorch: &Path) -> Vec<Mount> {
+    let mut mounts = vec![Mount::read_only(libtorch, LIBTORCH)];
+    if let Some(nvidia) = libtorch.parent().map(|site| site.join("nvidia")).filter(|n| n.is_dir()) {
+        mounts.push(Mount::read_only(nvidia, "/opt/libtorch/nvidia"));
+    }
+    mounts
+}
+
+/// The template and what building in it needs.
+pub struct RunnerKit {
+    template: PathBuf,
+    vendor: PathBuf,
+    builds: PathBuf,
+    pub libtorch: PathBuf,
+    sysroot: PathBuf,
+    pub sandbox: Sandbox,
+    /// The stub of each exercise file, by file name.
+    stubs: Vec<(String, String)>,
+}
+
+/// A runner built for one submission; the build folder goes with it.
+pub struct Built {
+    pub binary: PathBuf,
+    /// What happened to the student's files: each file put back to its stub, and why.
+    pub notes: Vec<String>,
+    _folder: tempfile::TempDir,
+}
+
+/// The libtorch the kit builds against: `LIBTORCH`, or the kit's `.libtorch` link.
+pub fn libtorch(kit: &Path) -> Result<PathBuf, String> {
+    let path = std::env::var_os("LIBTORCH").map(PathBuf::from).unwrap_or_else(|| kit.join(".libtorch"));
+    let path = if path.is_relative() { kit.join(path) } else { path };
+    path.canonicalize().map_err(|e| format!("libtorch is not at {} ({e}): run `make setup`", path.display()))
+}
+
+fn sysroot() -> Result<PathBuf, String> {
+    let output = Command::new("rustc").args(["--print", "sysroot"]).output().map_err(|e| format!("cannot run rustc: {e}"))?;
+    let root = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    if !output.status.success() || !root.join("bin/cargo").is_file() {
+        return Err(format!("rustc's sysroot {} has no bin/cargo", root.display()));
+    }
+    root.canonicalize().map_err(|e| format!("{}: {e}", root.display()))
+}
+
+impl RunnerKit {
+    /// The template in `cache`, prepared and built now unless it already is
+    /// for these sources, this libtorch, this toolchain and this sandbox.
+    pub fn prepare(kit: &Path, cache: &Path, sandbox: Sandbox) -> Result<RunnerKit, String> {
+        let libtorch = libtorch(kit)?;
+        let sysroot = sysroot()?;
+        let stubs: Vec<(String, String)> = crate::sync::generated(kit)?
+            .into_iter()
+            .map(|(path, contents)| (path.file_name().expect("a file").to_string_lossy().into_owned(), contents))
+            .collect();
+        let cache = absolute(cache)?;
+        let runner_kit = RunnerKit {
+            template: cache.join("template"),
+            vendor: cache.join("vendor"),
+            builds: cache.join("builds"),
+            libtorch,
+            sysroot,
+            sandbox,
+            stubs,
+        };
+        let sources = runner_kit.sources(kit)?;
+        let mut digest = Sha256::new();
+        for (path, contents) in &sources {
+            digest.update(path.to_string_lossy().as_bytes());
+            digest.update((contents.len() as u64).to_le_bytes());
+            digest.update(contents);
+        }
+        digest.update(runner_kit.libtorch.to_string_lossy().as_bytes());
+        digest.update(runner_kit.sysroot.to_string_lossy().as_bytes());
+        digest.update([runner_kit.sandbox.is_sandboxed() as u8]);
+        let stamp = format!("{:x}", digest.finalize());
+        let stamp_file = runner_kit.template.join(".prepared");
+        if std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
+            return Ok(runner_kit);
+        }
+        eprintln!("grader: preparing the runner's build tree in {} (once; a few minutes)", cache.display());
+        for folder in [&runner_kit.template, &runner_kit.vendor] {
+            if folder.exists() {
+                std::fs::remove_dir_all(folder).map_err(|e| format!("cannot remove {}: {e}", folder.display()))?;
+            }
+        }
+        for (path, contents) in &sources {
+            write(&runner_kit.template.join(path), contents)?;
+        }
+        runner_kit.vendor(kit)?;
+        write(&runner_kit.template.join(".cargo-home/config.toml"), runner_kit.cargo_config().as_bytes())?;
+        runner_kit.build(&runner_kit.template, Duration::from_secs(3600)).and_then(|(ok, diagnostics)| {
+            if ok { Ok(()) } else { Err(format!("the runner does not build with the stubs:\n{}", first_errors(&diagnostics))) }
+        })?;
+        write(&stamp_file, stamp.as_bytes())?;
+        Ok(runner_kit)
+    }
+
+    /// The template's files: (path in the template, contents).
+    fn sources(&self, kit: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+        let mut files = Vec::new();
+        for name in CRATES {
+            let from = kit.join(name);
+            let mut add = |relative: &Path| -> Result<(), String> {
+                let path = from.join(relative);
+                let contents = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                files.push((Path::new(name).join(relative), contents));
+                Ok(())
+            };
+            add(Path::new("Cargo.toml"))?;
+            if from.join("build.rs").is_file() {
+                add(Path::new("build.rs"))?;
+            }
+            if name == "exercises" {
+                add(Path::new("src/lib.rs"))?;
+                continue;
+            }
+            for file in walk(&from.join("src"))? {
+                add(file.strip_prefix(&from).expect("under the crate"))?;
+            }
+        }
+        for (file, stub) in &self.stubs {
+            files.push((Path::new("exercises/src").join(file), stub.clone().into_bytes()));
+        }
+        for (path, contents) in &mut files {
+            if path.as_path() == Path::new("exercises/Cargo.toml") {
+                *contents = without_section(&String::from_utf8_lossy(contents), "[dev-dependencies]").into_bytes();
+            }
+        }
+        let manifest = std::fs::read_to_string(kit.join("Cargo.toml")).map_err(|e| format!("cannot read the kit's Cargo.toml: {e}"))?;
+        files.push((PathBuf::from("Cargo.toml"), workspace_manifest(&manifest).into_bytes()));
+        let lock = std::fs::read(kit.join("Cargo.lock")).map_err(|e| format!("cannot read the kit's Cargo.lock: {e}"))?;
+        files.push((PathBuf::from("Cargo.lock"), lock));
+        Ok(files)
+    }
+
+    /// Copies the dependencies' sources out of cargo's cache (fetching from
+    /// crates.io those cargo has never needed here, such as other
+    /// platforms' crates): the sandboxed builds read them from there and
+    /// from nowhere else.
+    fn vendor(&self, kit: &Path) -> Result<(), String> {
+        let vendor = |offline: bool| {
+            Command::new("cargo")
+                .current_dir(&self.template)
+                .args(["vendor", "--quiet"])
+                .args(offline.then_some("--offline"))
+                .arg(&self.vendor)
+                .env_remove("CARGO_TARGET_DIR")
+                .stdout(Stdio::null())
+                .output()
+                .map_err(|e| format!("cannot run cargo vendor: {e}"))
+        };
+        let mut output = vendor(true)?;
+        if !output.status.success() {
+            output = vendor(false)?;
+        }
+        if !output.status.success() {
+            return Err(format!(
+                "cargo vendor failed in {} (the kit's dependencies must be in cargo's cache: build the kit once, e.g. `make setup` then `cargo build -p grader`, in {}): {}",
+                self.template.display(),
+                kit.display(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        Ok(())
+    }
+
+    fn cargo_config(&self) -> String {
+        let vendor = if self.sandbox.is_sandboxed() { PathBuf::from(VENDOR) } else { self.vendor.clone() };
+        format!(
+            "# The runner's build: the vendored sources only, never the network.\n\
+             [source.crates-io]\nreplace-with = \"vendored\"\n\n[source.vendored]\ndirectory = \"{}\"\n\n[net]\noffline = true\n",
+            vendor.display()
+        )
+    }
+
+    /// Builds the runner in `tree`; whether it built, and cargo's JSON
+    /// messages. Stopped at `timeout`.
+    fn build(&self, tree: &Path, timeout: Duration) -> Result<(bool, String), String> {
+        let mut mounts = vec![
+            Mount::writable(tree, BUILD),
+            Mount::read_only(&self.vendor, VENDOR),
+            Mount::read_only(&self.sysroot, &self.sysroot),
+        ];
+        mounts.extend(libtorch_mounts(&self.libtorch));
+        let root = self.sandbox.path_of(&mounts[0]).to_owned();
+        let bin = self.sysroot.join("bin");
+        let env = [
+            ("PATH", format!("{}:/usr/bin:/bin", bin.display())),
+            ("HOME", "/tmp".to_owned()),
+            ("CARGO_HOME", root.join(".cargo-home").display().to_string()),
+            ("CARGO_TARGET_DIR", root.join("target").display().to_string()),
+            ("RUSTC", bin.join("rustc").display().to_string()),
+            ("LIBTORCH", self.sandbox.path_of(&mounts[3]).display().to_string()),
+            ("CARGO_TERM_COLOR", "never".to_owned()),
+        ];
+        let limits = Limits { memory_mib: None, file_mib: Some(4096), processes: Some(4096), open_files: Some(4096), cpu_seconds: None };
+        let mut command = self.sandbox.command(
+            &bin.join("cargo"),
+            &["build", "--locked", "--offline", "-p", "runner", "--message-format=json"],
+            &mounts,
+            &env,
+            &root,
+            limits,
+        );
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start the runner's build: {e}"))?;
+        // Read both pipes while waiting, so that a chatty build cannot block.
+        let (mut out, mut err) = (child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
+        let stdout = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = out.by_ref().take(64 << 20).read_to_string(&mut text);
+            text
+        });
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = err.by_ref().take(16 << 20).read_to_string(&mut text);
+            text
+        });
+        let status = child.wait_timeout(timeout).map_err(|e| e.to_string())?;
+        crate::isolate::kill_group(&child);
+        let status = match status {
+            Some(status) => status,
+            None => {
+                let _ = child.wait();
+                return Err(format!("the build did not finish in {} s", timeout.as_secs()));
+            }
+        };
+        let (stdout, stderr) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+        Ok((status.success(), if status.success() { stdout } else { format!("{stdout}\n{stderr}") }))
+    }
+
+    /// Builds a runner from `submitted` (the other exercise files stay
+    /// stubs). A file the compiler rejects goes back to its stub and is
+    /// named in the notes; a build that runs past `timeout` puts the
+    /// submitted files back one at a time.
+    pub fn build_runner(&self, submitted: &Submitted, timeout: Duration) -> Result<Built, String> {
+        std::fs::create_dir_all(&self.builds).map_err(|e| format!("cannot create {}: {e}", self.builds.display()))?;
+        let folder = tempfile::Builder::new()
+            .prefix("build-")
+            .tempdir_in(&self.builds)
+            .map_err(|e| format!("cannot make a build folder in {}: {e}", self.builds.display()))?;
+        let tree = folder.path().join("tree");
+        let copied = Command::new("cp")
+            .args(["-a", "--reflink=auto"])
+            .arg(&self.template)
+            .arg(&tree)
+            .status()
+            .map_err(|e| format!("cannot copy the runner's template: {e}"))?;
+        if !copied.success() {
+            return Err(format!("cannot copy {} to {}", self.template.display(), tree.display()));
+        }
+        let src = tree.join("exercises/src");
+        for (name, contents) in &submitted.files {
+            write(&src.join(name), contents.as_bytes())?;
+        }
+        let mut notes = Vec::new();
+        let mut suspects: Vec<String> = submitted.files.iter().map(|(n, _)| n.clone()).collect();
+        loop {
+            let (blamed, why) = match self.build(&tree, timeout) {
+                Ok((true, _)) => break,
+                Ok((false, diagnostics)) => {
+                    let blamed = blame(&diagnostics);
+                    let blamed: Vec<(String, String)> = blamed.into_iter().filter(|(file, _)| suspects.contains(file)).collect();
+                    if blamed.is_empty() {
+                        (Vec::new(), first_errors(&diagnostics))
+                    } else {
+                        (blamed, String::new())
+                    }
+                }
+                Err(why) => (Vec::new(), why),
+            };
+            let blamed = if blamed.is_empty() {
+                // Nothing names a student file: put them back one at a time.
+                if suspects.is_empty() {
+                    return Err(format!("the runner does not build with the stubs: {why}"));
+                }
+                vec![(suspects[0].clone(), format!("the build failed and no message names a file: {why}"))]
+            } else {
+                blamed
+            };
+            for (file, message) in blamed {
+                suspects.retain(|s| *s != file);
+                let stub = &self.stubs.iter().find(|(n, _)| *n == file).expect("an exercise file has a stub").1;
+                write(&src.join(&file), stub.as_bytes())?;
+                notes.push(format!("{file} does not compile, graded as not attempted: {}", runner_protocol::clean_message(&message)));
+            }
+        }
+        Ok(Built { binary: tree.join("target/debug/runner"), notes, _folder: folder })
+    }
+}
+
+/// Which student files the compiler's errors are about, each with its
+/// first error line. An error in a student file names it; an error in the
+/// kit's own code that uses a student's function (a signature that no
+/// longer fits) names the module it calls.
+fn blame(diagnostics: &str) -> Vec<(String, String)> {
+    let mut blamed: Vec<(String, String)> = Vec::new();
+    for line in diagnostics.lines() {
+        let Ok(message) = serde_json::from_str::<Value>(line) else { continue };
+        let diagnostic = &message["message"];
+        if message["reason"] != "compiler-message" || diagnostic["level"] != "error" {
+            continue;
+        }
+        let first_line = diagnostic["rendered"].as_str().unwrap_or_default().lines().next().unwrap_or_default().to_owned();
+        for span in diagnostic["spans"].as_array().into_iter().flatten() {
+            let file = span["file_name"].as_str().unwrap_or_default();
+            let direct = EXERCISE_FILES.iter().find(|name| file.ends_with(&format!("exercises/src/{name}")));
+            let named = direct.copied().or_else(|| {
+                let text: String = span["text"].as_array().into_iter().flatten().filter_map(|t| t["text"].as_str()).collect();
+                EXERCISE_FILES.iter().find(|name| text.contains(&format!("{}::", name.trim_end_matches(".rs")))).copied()
+            });
+            if let Some(name) = named {
+                if !blamed.iter().any(|(f, _)| f == name) {
+                    blamed.push((name.to_owned(), first_line.clone()));
+                }
+            }
+        }
+    }
+    blamed
+}
+
+/// The first error lines of a failed build, for a message.
+fn first_errors(diagnostics: &str) -> String {
+    let mut lines: Vec<String> = diagnostics
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-message" && m["message"]["level"] == "error")
+        .filter_map(|m| m["message"]["rendered"].as_str().map(|r| r.lines().take(3).collect::<Vec<_>>().join("\n")))
+        .take(3)
+        .collect();
+    if lines.is_empty() {
+        lines = diagnostics.lines().filter(|l| !l.starts_with('{')).rev().take(5).map(str::to_owned).collect();
+        lines.reverse();
+    }
+    lines.join("\n")
+}
+
+/// The kit's workspace manifest with the runner's crates as its members and
+/// none of the kit's other crates.
+fn workspace_manifest(manifest: &str) -> String {
+    let start = manifest.find("members = [").expect("the kit's Cargo.toml lists its members");
+    let end = start + manifest[start..].find(']').expect("the members list ends");
+    let members = CRATES.iter().map(|c| format!("    \"{c}\",\n")).collect::<String>();
+    let manifest = format!("{}members = [\n{members}{}", &manifest[..start], &manifest[end..]);
+    manifest
+        .lines()
+        .filter(|line| {
+            let name = line.split('=').next().unwrap_or_default().trim();
+            !(line.contains("path = ") && !CRATES.contains(&name))
+        })
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+/// `manifest` without the TOML section `header` (up to the next header).
+fn without_section(manifest: &str, header: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            skipping = line.trim() == header;
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn walk(folder: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(folder).map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| format!("cannot read {}: {e}", folder.display()))?.path();
+        if path.is_dir() { files.extend(walk(&path)?) } else { files.push(path) }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn write(path: &Path, contents: &[u8]) -> Result<(), String> {
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    }
+    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    path.canonicalize().map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,158 @@
+//! Grading one crate of answers: build its runner, run every check against
+//! it, each in a process of its own, and gather the rows.
+//!
+//! `grader` (the student's own crate, or the reference), `grader
+//! --submission DIR` and each student of `grader batch` all come through
+//! here: the same build, the same sandbox, the same checks.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use checks::{Settings, Status};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::compile::RunnerKit;
+use crate::isolate::{self, Limits, RunnerSpec};
+use crate::report::Run;
+use crate::submission::Submitted;
+use crate::suite::{self, Graded};
+
+/// How to grade, beyond what is graded.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub only: Option<checks::Exercise>,
+    pub skip_training: bool,
+    pub settings: Settings,
+    pub limits: Limits,
+    pub jobs: usize,
+    pub build_timeout: Duration,
+    /// Show progress bars on stderr.
+    pub progress: bool,
+}
+
+/// Grades `submitted` with the runner kit `runner_kit`: the run, for the
+/// reports. `label` names what was graded in them.
+pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options: &Options) -> Result<Run, String> {
+    let started = Instant::now();
+    let mut notes = submitted.notes.clone();
+    if !runner_kit.sandbox.is_sandboxed() {
+        notes.push("graded without a sandbox: the student's code ran as a plain process".to_owned());
+    }
+    // A bonus file that calls the operation it must build from scratch is
+    // graded as not attempted, before anything of it is built.
+    let (screened, refused) = crate::scratch::screen(submitted);
+    notes.extend(refused);
+    let built = runner_kit.build_runner(&screened, options.build_timeout)?;
+    notes.extend(built.notes.iter().cloned());
+
+    let checks = suite::checks();
+    let selected: Vec<usize> =
+        (0..checks.len()).filter(|&i| options.only.is_none_or(|e| checks[i].exercise == e)).collect();
+    let runner = RunnerSpec {
+        binary: built.binary.clone(),
+        libtorch: runner_kit.libtorch.clone(),
+        sandbox: runner_kit.sandbox.clone(),
+        threads: options.limits.threads,
+        memory_mib: if options.settings.device.is_cuda() { None } else { Some(options.limits.memory_mib) },
+        output_mib: options.limits.output_mib,
+    };
+    let why_not = |check: &checks::Check| {
+        if options.skip_training && suite::is_training(check) {
+            Some("--skip-training was given".to_owned())
+        } else {
+            (check.precondition)()
+        }
+    };
+    let folder = tempfile::Builder::new()
+        .prefix("fcn-grader-")
+        .tempdir()
+        .map_err(|e| format!("cannot make a temporary folder for the checks' files: {e}"))?;
+    let (to_run, to_skip): (Vec<usize>, Vec<usize>) = selected.iter().partition(|&&i| why_not(&checks[i]).is_none());
+    // The training checks use every core; they run one at a time, after the
+    // rest (libtorch's threads slow down badly when they outnumber the cores).
+    let (training, quick): (Vec<usize>, Vec<usize>) = to_run.iter().partition(|&&i| suite::is_training(&checks[i]));
+    let run_all = |selected: &[usize], jobs| run_checks(&checks, selected, jobs, options, folder.path(), &runner);
+    let mut graded = run_all(&quick, options.jobs);
+    graded.extend(run_all(&training, 1));
+    for &i in &to_skip {
+        graded.push(Graded::skipped(&checks[i], &why_not(&checks[i]).unwrap_or_default()));
+    }
+    let order = |g: &Graded| checks.iter().position(|c| c.exercise == g.exercise && c.name == g.name);
+    graded.sort_by_key(order);
+    let training = options.settings.artifacts.as_ref().and_then(|folder| {
+        let json = std::fs::read_to_string(folder.join(checks::training::TABLE_FILE)).ok()?;
+        serde_json::from_str(&json).ok()
+    });
+    Ok(Run {
+        target: label.to_owned(),
+        device: if options.settings.device.is_cuda() { "cuda".to_owned() } else { "cpu".to_owned() },
+        seed: options.settings.seed,
+        seconds: started.elapsed().as_secs_f64(),
+        graded,
+        training,
+        notes,
+        sandboxed: runner_kit.sandbox.is_sandboxed(),
+    })
+}
+
+/// Runs the `selected` checks, `jobs` at a time, each in its own process,
+/// with a progress bar on stderr (hidden when stderr is not a terminal).
+fn run_checks(
+    checks: &[checks::Check],
+    selected: &[usize],
+    jobs: usize,
+    options: &Options,
+    folder: &Path,
+    runner: &RunnerSpec,
+) -> Vec<Graded> {
+    let progress = if options.progress { ProgressBar::new(selected.len() as u64) } else { ProgressBar::hidden() };
+    progress.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}").expect("a valid template"),
+    );
+    let next = AtomicUsize::new(0);
+    let outcomes = Mutex::new(vec![None; selected.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(selected.len()) {
+            scope.spawn(|| {
+                loop {
+                    let slot = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&index) = selected.get(slot) else { break };
+                    let check = &checks[index];
+                    progress.set_message(format!("{}: {}", check.exercise.id, check.name));
+                    let limits = if suite::is_training(check) { options.limits.for_training() } else { options.limits };
+                    let runner = RunnerSpec { threads: limits.threads, ..runner.clone() };
+                    let outcome = isolate::run_isolated(index, limits, &options.settings, folder, &runner);
+                    progress.inc(1);
+                    outcomes.lock().expect("no worker panics while holding the lock")[slot] = Some(Graded {
+                        exercise: check.exercise,
+                        name: check.name,
+                        points: check.points,
+                        visibility: check.visibility,
+                        status: outcome.status,
+                        seconds: outcome.seconds,
+                        output: outcome.output,
+                    });
+                }
+            });
+        }
+    });
+    progress.finish_and_clear();
+    let outcomes = outcomes.into_inner().expect("no worker panics while holding the lock");
+    outcomes
+        .into_iter()
+        .zip(selected)
+        .map(|(graded, &index)| {
+            graded.unwrap_or_else(|| Graded {
+                status: Status::Crashed("the grader lost this check's result".to_owned()),
+                ..Graded::skipped(&checks[index], "")
+            })
+        })
+        .collect()
+}
+
+/// The kit this grader was built in.
+pub fn default_kit() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}

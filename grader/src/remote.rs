@@ -1,0 +1,390 @@
+//! The student's crate as the checks see it: an [`Implementation`] whose
+//! every call crosses over to the runner, a process built from the
+//! student's code alone and started in a sandbox.
+//!
+//! The checks stay as they are, generic over the implementation. What comes
+//! back is data (tensors, variable listings, numbers), read strictly: names
+//! and shapes are checked against what was asked before a check sees them.
+//! When the runner dies or breaks the protocol, the call ends the check with
+//! a [`Status`] (crashed) that the grader, not the runner, decided.
+
+use std::io::{BufReader, BufWriter};
+use std::process::{Child, ChildStdin, ChildStdout};
+use std::sync::{Mutex, OnceLock};
+
+use checks::{Bonus, Implementation, Status};
+use fcn_kit::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, Window};
+use ndarray::{Array2, Array4};
+use runner_protocol::{Config, Network, Operation, Reply, Request, Score, Tensors, Variable, read_frame, write_frame};
+use tch::{Device, Kind, Tensor, nn};
+
+/// Most variables a network may list.
+const MAX_VARIABLES: usize = 512;
+/// Most elements a network's variables may have together (a full-width
+/// FCN has about 136 million).
+const MAX_ELEMENTS: i64 = 400_000_000;
+
+/// A running runner: its pipes, and how to say why it ended.
+pub struct Connection {
+    pub child: Child,
+    pub requests: BufWriter<ChildStdin>,
+    pub replies: BufReader<ChildStdout>,
+    /// Why the runner ended, from its exit status and what it printed.
+    pub autopsy: Box<dyn Fn(std::process::ExitStatus) -> String + Send>,
+}
+
+static CONNECTION: OnceLock<Mutex<Connection>> = OnceLock::new();
+
+/// Makes `connection` the runner this process's checks talk to.
+pub fn connect(connection: Connection) {
+    if CONNECTION.set(Mutex::new(connection)).is_err() {
+        panic!("the grader connected to a runner twice");
+    }
+}
+
+/// Ends the check: the runner broke, and the grader says how.
+fn broken(why: String) -> ! {
+    std::panic::panic_any(Status::Crashed(why))
+}
+
+/// Sends `request` with `tensors`; the reply, or the end of the check.
+fn call(request: &Request, tensors: &[(String, Tensor)]) -> (Reply, Tensors) {
+    let mut guard = CONNECTION.get().expect("the grader starts a runner before any check").lock().unwrap_or_else(|e| e.into_inner());
+    let connection = &mut *guard;
+    let sent = write_frame(&mut connection.requests, request, tensors);
+    let reply = match sent {
+        Ok(()) => read_frame::<Reply>(&mut connection.replies),
+        Err(error) => Err(runner_protocol::FrameError::Io(error)),
+    };
+    match reply {
+        Ok(Some((Reply::Done { listing, number }, tensors))) => (Reply::Done { listing, number }, tensors),
+        Ok(Some((Reply::NotAttempted, _))) => panic!("not yet implemented"),
+        Ok(Some((Reply::Panicked { message }, _))) => panic!("{}", runner_protocol::clean_message(&message)),
+        Ok(None) | Err(runner_protocol::FrameError::Io(_)) => {
+            let _ = connection.child.kill();
+            let status = connection.child.wait();
+            broken(match status {
+                Ok(status) => (connection.autopsy)(status),
+                Err(error) => format!("the runner stopped answering ({error})"),
+            })
+        }
+        Err(runner_protocol::FrameError::Invalid(why)) => {
+            let _ = connection.child.kill();
+            broken(format!("the runner's reply broke the protocol: {why}"))
+        }
+    }
+}
+
+/// The tensors named in `names`, in that order; each of `kind`, at most 4
+/// dimensions. Anything else in the reply ends the check.
+fn expect(mut tensors: Tensors, names: &[&str], kind: Kind) -> Vec<Tensor> {
+    if tensors.len() != names.len() {
+        broken(format!("the runner replied with {} tensors where {} were due", tensors.len(), names.len()));
+    }
+    names
+        .iter()
+        .map(|name| {
+            let at = tensors.iter().position(|(n, _)| n == name).unwrap_or_else(|| broken(format!("the runner's reply has no {name}")));
+            let (_, tensor) = tensors.swap_remove(at);
+            if tensor.kind() != kind {
+                broken(format!("the runner's {name} is of type {:?}, not {kind:?}", tensor.kind()));
+            }
+            tensor
+        })
+        .collect()
+}
+
+fn one(request: Request, tensors: &[(String, Tensor)], kind: Kind) -> Tensor {
+    let (_, reply) = call(&request, tensors);
+    expect(reply, &["output"], kind).remove(0)
+}
+
+fn number(request: Request, tensors: &[(String, Tensor)]) -> f64 {
+    match call(&request, tensors) {
+        (Reply::Done { number: Some(value), .. }, reply) if reply.is_empty() => value,
+        _ => broken("the runner's reply has no number".to_owned()),
+    }
+}
+
+fn config(config: FcnConfig) -> Config {
+    Config { classes: config.classes, width_divisor: config.width_divisor }
+}
+
+fn arg(name: &str, tensor: &Tensor) -> (String, Tensor) {
+    (name.to_owned(), tensor.shallow_clone())
+}
+
+/// A variable name as the listing gives it: dot-separated words of letters,
+/// digits and underscores.
+fn valid_name(name: &str) -> bool {
+    name.len() <= 128
+        && name.split('.').count() <= 8
+        && name.split('.').all(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+}
+
+/// Creates under `path` the variables the runner listed, with the values it
+/// sent (zeros where it sent none); returns them, sorted by name.
+fn create(path: &nn::Path, listing: &[Variable], mut values: Tensors) -> Vec<(String, Tensor)> {
+    if listing.len() > MAX_VARIABLES {
+        broken(format!("the runner listed {} variables (at most {MAX_VARIABLES})", listing.len()));
+    }
+    let mut elements = 0i64;
+    let mut created = Vec::with_capacity(listing.len());
+    for variable in listing {
+        let Variable { name, shape, trainable } = variable;
+        if !valid_name(name) || created.iter().any(|(n, _)| n == name) {
+            broken(format!("the runner listed a variable named {:?}", runner_protocol::clean_message(name)));
+        }
+        if shape.len() > 4 || shape.iter().any(|&d| !(0..=1 << 24).contains(&d)) {
+            broken(format!("the runner listed {name} with shape {shape:?}"));
+        }
+        elements += shape.iter().product::<i64>();
+        if elements > MAX_ELEMENTS {
+            broken(format!("the runner listed more than {MAX_ELEMENTS} parameters"));
+        }
+        let mut words: Vec<&str> = name.split('.').collect();
+        let last = words.pop().expect("a name has a word");
+        let make = |parent: &nn::Path| if *trainable { parent.zeros(last, shape) } else { parent.zeros_no_train(last, shape) };
+        let mut tensor = match words.split_first() {
+            None => make(path),
+            Some((first, rest)) => make(&rest.iter().fold(path.sub(*first), |parent, word| parent.sub(*word))),
+        };
+        if let Some(at) = values.iter().position(|(n, _)| n.strip_prefix("value.") == Some(name.as_str())) {
+            let (_, value) = values.swap_remove(at);
+            if value.size() != *shape || value.kind() != Kind::Float {
+                broken(format!("the runner sent a value for {name} that does not fit its listing"));
+            }
+            let _guard = tch::no_grad_guard();
+            tensor.copy_(&value);
+        }
+        created.push((name.clone(), tensor));
+    }
+    if let Some((name, _)) = values.first() {
+        broken(format!("the runner sent {name}, which is not a listed variable"));
+    }
+    created.sort_by(|a, b| a.0.cmp(&b.0));
+    created
+}
+
+/// Builds `network` in the runner and its variables under `path`; returns
+/// them. Narrow networks come with every value; full-width ones with the
+/// fixed values alone (the checks only count their parameters).
+fn build(path: &nn::Path, network: Network, fcn: FcnConfig) -> Vec<(String, Tensor)> {
+    let request = Request::Build { network, config: config(fcn), values: fcn.width_divisor >= 4 };
+    match call(&request, &[]) {
+        (Reply::Done { listing, .. }, values) => create(path, &listing, values),
+        _ => unreachable!("call returns Done or ends the check"),
+    }
+}
+
+/// One forward pass in the runner, on the current values of `variables`.
+/// In training mode the outputs come back as leaves, and the next
+/// `fcn_train::train::backward` carries their gradients to `variables`.
+fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs: &Tensor, train: bool, outputs: &[&str]) -> Vec<Tensor> {
+    let seed = if train { i64::try_from(Tensor::randint(1 << 40, [1], (Kind::Int64, Device::Cpu))).expect("a seed") } else { 0 };
+    let keep = train && network != Network::Vgg16;
+    let mut tensors: Tensors = variables.iter().map(|(n, t)| (format!("weight.{n}"), t.detach())).collect();
+    tensors.push(("input".to_owned(), xs.detach()));
+    let request = Request::Forward { network, config: config(fcn), train, seed, keep };
+    let (_, reply) = call(&request, &tensors);
+    let device = xs.device();
+    let results: Vec<Tensor> = expect(reply, outputs, Kind::Float).into_iter().map(|t| t.to_device(device)).collect();
+    if !keep {
+        return results;
+    }
+    let output = results[0].detach().set_requires_grad(true);
+    let trainable: Vec<(String, Tensor)> =
+        variables.iter().filter(|(_, t)| t.requires_grad()).map(|(n, t)| (n.clone(), t.shallow_clone())).collect();
+    let leaf = output.shallow_clone();
+    fcn_train::train::defer_backward(move || {
+        let upstream = leaf.grad();
+        if !upstream.defined() {
+            return;
+        }
+        let (_, grads) = call(&Request::Backward, &[("output".to_owned(), upstream)]);
+        let mut surrogate = Tensor::zeros([], (Kind::Float, device));
+        for (name, grad) in grads {
+            let Some((_, variable)) = trainable.iter().find(|(n, _)| name.strip_prefix("grad.") == Some(n.as_str())) else {
+                broken(format!("the runner sent {name}, which is not a trainable variable"))
+            };
+            if grad.size() != variable.size() || grad.kind() != Kind::Float {
+                broken(format!("the runner sent {name} in a shape that is not its variable's"));
+            }
+            // d/dv of sum(v * g) is g: this puts the runner's gradient into v.grad.
+            surrogate = surrogate + (variable * grad.to_device(device)).sum(Kind::Float);
+        }
+        if surrogate.requires_grad() {
+            surrogate.backward();
+        }
+    });
+    vec![output]
+}
+
+fn network(path: &nn::Path, network: Network, fcn: FcnConfig) -> nn::FuncT<'static> {
+    let variables = build(path, network, fcn);
+    nn::func_t(move |xs, train| forward(network, fcn, &variables, xs, train, &["output"]).remove(0))
+}
+
+fn tensor_to<D: ndarray::Dimension>(tensor: &Tensor, shape: D) -> ndarray::Array<f32, D> {
+    let values: Vec<f32> = Vec::try_from(tensor.flatten(0, -1)).expect("f32 values");
+    ndarray::Array::from_shape_vec(shape, values).unwrap_or_else(|_| broken("a reply's shape does not fit its values".into()))
+}
+
+fn to_array<D: ndarray::Dimension>(tensor: Tensor, dims: usize, make: impl Fn(&[usize]) -> D) -> ndarray::Array<f32, D> {
+    if tensor.dim() != dims {
+        // A wrong shape is the student's answer: the checks compare it.
+        panic!("the result has {} dimensions, expected {dims}", tensor.dim());
+    }
+    let shape: Vec<usize> = tensor.size().iter().map(|&d| d as usize).collect();
+    tensor_to(&tensor, make(&shape))
+}
+
+/// The student's crate, through the runner.
+pub struct Remote;
+
+impl Implementation for Remote {
+    fn bilinear_filter(size: usize) -> Array2<f32> {
+        let output = one(Request::BilinearFilter { size }, &[], Kind::Float);
+        to_array(output, 2, |s| ndarray::Dim([s[0], s[1]]))
+    }
+
+    fn upsampling_weight(channels: usize, size: usize) -> Array4<f32> {
+        let output = one(Request::UpsamplingWeight { channels, size }, &[], Kind::Float);
+        to_array(output, 4, |s| ndarray::Dim([s[0], s[1], s[2], s[3]]))
+    }
+
+    fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
+        let (reply, mut tensors) = call(&Request::BilinearUpsampling { channels, stride }, &[]);
+        let Reply::Done { listing, .. } = reply else { unreachable!("call returns Done or ends the check") };
+        let at = tensors.iter().position(|(n, _)| n == "stride").unwrap_or_else(|| broken("the runner sent no stride".into()));
+        let (_, stride) = tensors.swap_remove(at);
+        let stride = i64::try_from(stride).unwrap_or_else(|_| broken("the runner's stride is not one integer".into()));
+        let variables = create(path, &listing, tensors);
+        let weight = match variables.iter().find(|(n, _)| n == "weight") {
+            Some((_, weight)) => weight.shallow_clone(),
+            None => panic!("bilinear_upsampling made no variable named weight under its path (it made {:?})", variables.iter().map(|(n, _)| n).collect::<Vec<_>>()),
+        };
+        FixedUpsampling { weight, stride }
+    }
+
+    fn vgg16(path: &nn::Path, fcn: FcnConfig) -> Backbone {
+        let variables = build(path, Network::Vgg16, fcn);
+        Backbone::new(move |xs, train| {
+            let mut features = forward(Network::Vgg16, fcn, &variables, xs, train, &["pool3", "pool4", "fc7"]).into_iter();
+            let mut next = || features.next().expect("three features");
+            VggFeatures { pool3: next(), pool4: next(), fc7: next() }
+        })
+    }
+
+    fn fcn32s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        network(path, Network::Fcn32s, config)
+    }
+
+    fn fcn16s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        network(path, Network::Fcn16s, config)
+    }
+
+    fn fcn8s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        network(path, Network::Fcn8s, config)
+    }
+
+    fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
+        network(path, Network::Fcn8sAtOnce, config)
+    }
+}
+
+fn operate(operation: Operation, arguments: &[i64], tensors: &[(String, Tensor)]) -> Tensor {
+    let device = tensors.first().map_or(Device::Cpu, |(_, t)| t.device());
+    one(Request::Operate { operation, arguments: arguments.to_vec() }, tensors, Kind::Float).to_device(device)
+}
+
+fn score(score: Score, hist: &Array2<u64>) -> f64 {
+    let counts: Vec<i64> = hist.iter().map(|&c| c as i64).collect();
+    let hist = Tensor::from_slice(&counts).reshape([hist.nrows() as i64, hist.ncols() as i64]);
+    number(Request::Score { score }, &[("hist".to_owned(), hist)])
+}
+
+impl Bonus for Remote {
+    fn insert_zeros(input: &Tensor, stride: [i64; 2]) -> Tensor {
+        operate(Operation::InsertZeros, &stride, &[arg("input", input)])
+    }
+
+    fn conv_transpose_by_zero_insertion(input: &Tensor, weight: &Tensor, stride: [i64; 2], padding: [i64; 2]) -> Tensor {
+        operate(Operation::ConvTransposeByZeroInsertion, &[stride, padding].concat(), &[arg("input", input), arg("weight", weight)])
+    }
+
+    fn convolution_matrix(weight: &Tensor, input_size: [i64; 2], stride: [i64; 2], padding: [i64; 2]) -> Tensor {
+        operate(Operation::ConvolutionMatrix, &[input_size, stride, padding].concat(), &[arg("weight", weight)])
+    }
+
+    fn conv_transpose_by_matrix(input: &Tensor, weight: &Tensor, stride: [i64; 2], padding: [i64; 2]) -> Tensor {
+        operate(Operation::ConvTransposeByMatrix, &[stride, padding].concat(), &[arg("input", input), arg("weight", weight)])
+    }
+
+    fn nearest_unpool(input: &Tensor, factor: i64) -> Tensor {
+        operate(Operation::NearestUnpool, &[factor], &[arg("input", input)])
+    }
+
+    fn bed_of_nails_unpool(input: &Tensor, factor: i64) -> Tensor {
+        operate(Operation::BedOfNailsUnpool, &[factor], &[arg("input", input)])
+    }
+
+    fn max_unpool(input: &Tensor, indices: &Tensor, output_size: [i64; 2]) -> Tensor {
+        operate(Operation::MaxUnpool, &output_size, &[arg("indices", indices), arg("input", input)])
+    }
+
+    fn spread_filter(weight: &Tensor, dilation: [i64; 2]) -> Tensor {
+        operate(Operation::SpreadFilter, &dilation, &[arg("weight", weight)])
+    }
+
+    fn dilated_conv2d(input: &Tensor, weight: &Tensor, stride: [i64; 2], padding: [i64; 2], dilation: [i64; 2]) -> Tensor {
+        operate(Operation::DilatedConv2d, &[stride, padding, dilation].concat(), &[arg("input", input), arg("weight", weight)])
+    }
+
+    fn receptive_field(layers: &[Window]) -> i64 {
+        let layers = layers.iter().map(|w| [w.kernel, w.stride, w.dilation]).collect();
+        let value = number(Request::ReceptiveField { layers }, &[]);
+        if value.fract() != 0.0 || value.abs() > 1e15 {
+            broken(format!("the runner's receptive field {value} is not an integer"));
+        }
+        value as i64
+    }
+
+    fn confusion_matrix(truth: &Array2<u8>, prediction: &Array2<u8>, classes: usize) -> Array2<u64> {
+        let labels = |a: &Array2<u8>| {
+            let values: Vec<u8> = a.iter().copied().collect();
+            Tensor::from_slice(&values).reshape([a.nrows() as i64, a.ncols() as i64])
+        };
+        let output = one(
+            Request::ConfusionMatrix { classes },
+            &[("prediction".to_owned(), labels(prediction)), ("truth".to_owned(), labels(truth))],
+            Kind::Int64,
+        );
+        if output.dim() != 2 {
+            panic!("the confusion matrix has {} dimensions, expected 2", output.dim());
+        }
+        let size = output.size();
+        let counts: Vec<i64> = Vec::try_from(output.flatten(0, -1)).expect("i64 counts");
+        if counts.iter().any(|&c| c < 0) {
+            panic!("the confusion matrix has a negative count");
+        }
+        Array2::from_shape_vec((size[0] as usize, size[1] as usize), counts.into_iter().map(|c| c as u64).collect())
+            .expect("a shape that fits")
+    }
+
+    fn pixel_accuracy(hist: &Array2<u64>) -> f64 {
+        score(Score::PixelAccuracy, hist)
+    }
+
+    fn mean_accuracy(hist: &Array2<u64>) -> f64 {
+        score(Score::MeanAccuracy, hist)
+    }
+
+    fn mean_iu(hist: &Array2<u64>) -> f64 {
+        score(Score::MeanIu, hist)
+    }
+
+    fn frequency_weighted_iu(hist: &Array2<u64>) -> f64 {
+        score(Score::FrequencyWeightedIu, hist)
+    }
+}

@@ -1,0 +1,204 @@
+//! Where student code runs: a bubblewrap sandbox.
+//!
+//! Everything that compiles or runs a student's code (the runner's build and
+//! the runner itself) starts through [`Sandbox::command`]: in its own user,
+//! mount, pid, network, IPC and UTS namespaces, in a new session, with the
+//! file system reduced to the system's programs and libraries (read-only)
+//! and the mounts the caller names; nothing else of the machine (the kit, the
+//! reference, the grader's files, the home folder) exists in there. Resource
+//! limits (CPU time, memory, file size, open files, processes) are set on the
+//! sandbox's first process and hold for all it starts, and the whole pid
+//! namespace dies with it.
+//!
+//! Without bubblewrap, [`Sandbox::unsandboxed`] runs the same commands as
+//! plain processes with the same limits and a cleared environment: for a
+//! student grading their own crate, or an instructor who asked for it.
+
+use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+
+/// One folder the sandboxed program sees.
+#[derive(Debug, Clone)]
+pub struct Mount {
+    /// Where it is on this machine.
+    pub host: PathBuf,
+    /// Where the program sees it.
+    pub inside: PathBuf,
+    pub writable: bool,
+}
+
+impl Mount {
+    pub fn read_only(host: impl Into<PathBuf>, inside: impl Into<PathBuf>) -> Self {
+        Mount { host: host.into(), inside: inside.into(), writable: false }
+    }
+
+    pub fn writable(host: impl Into<PathBuf>, inside: impl Into<PathBuf>) -> Self {
+        Mount { host: host.into(), inside: inside.into(), writable: true }
+    }
+}
+
+/// What a sandboxed process may use. `None` leaves a limit as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    pub cpu_seconds: Option<u64>,
+    pub memory_mib: Option<u64>,
+    pub file_mib: Option<u64>,
+    pub processes: Option<u64>,
+    pub open_files: Option<u64>,
+}
+
+/// How student code is isolated on this machine.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    /// bubblewrap, or `None` to run unsandboxed.
+    bwrap: Option<PathBuf>,
+}
+
+/// What to say when the sandbox cannot start.
+pub const NEEDS: &str = "bubblewrap (`bwrap`; Debian and Ubuntu: apt-get install bubblewrap) with user \
+                         namespaces enabled";
+
+impl Sandbox {
+    /// The sandbox, if bubblewrap is here and can make its namespaces; else
+    /// why not.
+    pub fn find() -> Result<Sandbox, String> {
+        let bwrap = std::env::var_os("PATH")
+            .and_then(|path| std::env::split_paths(&path).map(|dir| dir.join("bwrap")).find(|p| p.is_file()))
+            .ok_or_else(|| format!("no sandbox: `bwrap` is not on PATH; the grader needs {NEEDS}"))?;
+        let probe = Command::new(&bwrap)
+            .args(["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--new-session", "--", "true"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| format!("no sandbox: cannot run {}: {e}", bwrap.display()))?;
+        if !probe.status.success() {
+            return Err(format!(
+                "no sandbox: {} cannot make its namespaces here ({}); the grader needs {NEEDS}",
+                bwrap.display(),
+                String::from_utf8_lossy(&probe.stderr).trim()
+            ));
+        }
+        Ok(Sandbox { bwrap: Some(bwrap) })
+    }
+
+    /// Student code runs as a plain process: limits, but no isolation.
+    pub fn unsandboxed() -> Sandbox {
+        Sandbox { bwrap: None }
+    }
+
+    /// The sandbox that `bwrap` makes, or none; for a process that was told
+    /// which by one that called [`Sandbox::find`].
+    pub fn with(bwrap: Option<PathBuf>) -> Sandbox {
+        Sandbox { bwrap }
+    }
+
+    pub fn bwrap(&self) -> Option<&Path> {
+        self.bwrap.as_deref()
+    }
+
+    pub fn is_sandboxed(&self) -> bool {
+        self.bwrap.is_some()
+    }
+
+    /// Where the program sees `mount`.
+    pub fn path_of<'a>(&self, mount: &'a Mount) -> &'a Path {
+        if self.is_sandboxed() { &mount.inside } else { &mount.host }
+    }
+
+    /// A command that runs `program` (a path as the program sees it) with
+    /// `args`, only the environment `env`, in `cwd` (likewise), seeing
+    /// `mounts` and the system's read-only folders, under `limits`.
+    pub fn command(
+        &self,
+        program: &Path,
+        args: &[&str],
+        mounts: &[Mount],
+        env: &[(&str, String)],
+        cwd: &Path,
+        limits: Limits,
+    ) -> Command {
+        let mut command = match &self.bwrap {
+            None => {
+                let mut command = Command::new(program);
+                command.args(args).env_clear().current_dir(cwd).process_group(0);
+                for (key, value) in env {
+                    command.env(key, value);
+                }
+                command
+            }
+            Some(bwrap) => {
+                let mut command = Command::new(bwrap);
+                command.args([
+                    "--unshare-all",
+                    "--die-with-parent",
+                    "--new-session",
+                    "--uid",
+                    "65534",
+                    "--gid",
+                    "65534",
+                    "--hostname",
+                    "runner",
+                    "--clearenv",
+                    "--proc",
+                    "/proc",
+                    "--dev",
+                    "/dev",
+                    "--tmpfs",
+                    "/tmp",
+                ]);
+                for system in ["/usr", "/etc/alternatives", "/etc/ld.so.cache"] {
+                    if Path::new(system).exists() {
+                        command.args(["--ro-bind", system, system]);
+                    }
+                }
+                // Merged-/usr systems link these into /usr; others have them.
+                for top in ["/bin", "/sbin", "/lib", "/lib64", "/lib32"] {
+                    match std::fs::read_link(top) {
+                        Ok(target) => {
+                            command.arg("--symlink").arg(target).arg(top);
+                        }
+                        Err(_) if Path::new(top).is_dir() => {
+                            command.args(["--ro-bind", top, top]);
+                        }
+                        Err(_) => {}
+                    }
+                }
+                for mount in mounts {
+                    command.arg(if mount.writable { "--bind" } else { "--ro-bind" }).arg(&mount.host).arg(&mount.inside);
+                }
+                for (key, value) in env {
+                    command.args(["--setenv", key, value]);
+                }
+                command.arg("--chdir").arg(cwd).arg("--").arg(program).args(args);
+                command
+            }
+        };
+        // SAFETY: only setrlimit, which is async-signal-safe, between fork
+        // and exec.
+        unsafe {
+            command.pre_exec(move || set_limits(limits));
+        }
+        command
+    }
+}
+
+fn set_limits(limits: Limits) -> std::io::Result<()> {
+    use rlimit::Resource;
+    const MIB: u64 = 1 << 20;
+    rlimit::setrlimit(Resource::CORE, 0, 0)?;
+    let pairs = [
+        (Resource::CPU, limits.cpu_seconds),
+        (Resource::DATA, limits.memory_mib.map(|m| m * MIB)),
+        (Resource::FSIZE, limits.file_mib.map(|m| m * MIB)),
+        (Resource::NPROC, limits.processes),
+        (Resource::NOFILE, limits.open_files),
+    ];
+    for (resource, limit) in pairs {
+        if let Some(limit) = limit {
+            rlimit::setrlimit(resource, limit, limit)?;
+        }
+    }
+    Ok(())
+}

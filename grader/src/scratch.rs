@@ -1,0 +1,219 @@
+//! What the grader refuses in a submitted file before building it: unsafe
+//! code in any exercise, and in a bonus exercise that rebuilds one of
+//! libtorch's operations "from scratch", a call of that operation.
+//!
+//! Decided from the submitted source: every identifier of the file is read,
+//! in macro bodies too, so nothing can hide in a macro. A refused file is
+//! graded as not attempted, and the notes say why.
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::visit::Visit;
+
+use crate::submission::Submitted;
+
+/// libtorch's names (tch's fallible `f_`, in-place `g_` and `internal_`
+/// spellings included) that each from-scratch file may not call.
+const FORBIDDEN: [(&str, &str, &[&str]); 2] = [
+    (
+        "transposed.rs",
+        "a transposed convolution",
+        &[
+            "conv_transpose1d",
+            "conv_transpose2d",
+            "conv_transpose3d",
+            "convolution",
+            "convolution_overrideable",
+            "cudnn_convolution_transpose",
+            "miopen_convolution_transpose",
+            "slow_conv_transpose2d",
+            "slow_conv_transpose3d",
+            "conv_transpose_config",
+        ],
+    ),
+    (
+        "unpooling.rs",
+        "unpooling",
+        &["max_unpool1d", "max_unpool2d", "max_unpool3d", "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d"],
+    ),
+];
+
+/// The submission with every refused file left out (it stays a stub), and
+/// a note for each.
+pub fn screen(submitted: &Submitted) -> (Submitted, Vec<String>) {
+    let mut kept = submitted.clone();
+    let mut notes = Vec::new();
+    kept.files.retain(|(name, source)| match refusal(name, source) {
+        Some(why) => {
+            notes.push(format!("{name} {why}: graded as not attempted"));
+            false
+        }
+        None => true,
+    });
+    (kept, notes)
+}
+
+/// No exercise file may hold `unsafe`: in edition 2024 that also rules out
+/// `#[no_mangle]`, `#[export_name]` and `#[link_section]` (code run before
+/// `main`, symbols that replace the C library's), which must be written
+/// `#[unsafe(...)]`.
+const UNSAFE: [&str; 1] = ["unsafe"];
+
+/// Why `source`, the file `name`, is refused, if it is.
+fn refusal(name: &str, source: &str) -> Option<String> {
+    let file = syn::parse_file(source).ok()?; // A file that does not parse fails to compile: the build says so.
+    let mut idents = Vec::new();
+    collect_idents(quote_file(&file), &mut idents);
+    if let Some(word) = idents.iter().find(|i| UNSAFE.contains(&i.as_str())) {
+        return Some(format!("uses `{word}`, and the exercises may not use unsafe code"));
+    }
+    if let Some((_, what, names)) = FORBIDDEN.iter().find(|(file, _, _)| *file == name) {
+        if let Some(call) = idents.iter().find(|i| names.contains(&libtorch_name(i))) {
+            return Some(format!("calls libtorch's `{call}`, but this exercise builds {what} from scratch"));
+        }
+    }
+    if name == "dilated.rs" {
+        let mut finder = DilatedCalls::default();
+        finder.visit_file(&file);
+        if let Some(found) = finder.found {
+            return Some(format!("{found}, but this exercise builds the dilation from scratch (spread the filter)"));
+        }
+    }
+    None
+}
+
+fn quote_file(file: &syn::File) -> TokenStream {
+    quote::ToTokens::to_token_stream(file)
+}
+
+fn collect_idents(tokens: TokenStream, out: &mut Vec<String>) {
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) => out.push(ident.to_string()),
+            TokenTree::Group(group) => collect_idents(group.stream(), out),
+            TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+        }
+    }
+}
+
+/// tch's spellings of one libtorch operation: `f_conv2d`, `g_conv2d`,
+/// `internal_conv2d` and `_conv2d` are all `conv2d`.
+fn libtorch_name(ident: &str) -> &str {
+    let ident = ident.strip_prefix("r#").unwrap_or(ident);
+    for prefix in ["internal_", "f_internal_", "f_", "g_", "_"] {
+        if let Some(rest) = ident.strip_prefix(prefix) {
+            return rest.trim_start_matches('_');
+        }
+    }
+    ident
+}
+
+/// Finds a convolution given a dilation other than 1, or any generic
+/// `convolution` call: in calls, in `ConvConfig`s, and in macro bodies.
+#[derive(Default)]
+struct DilatedCalls {
+    found: Option<String>,
+}
+
+const CONVOLUTIONS: [&str; 3] = ["conv1d", "conv2d", "conv3d"];
+
+impl<'ast> Visit<'ast> for DilatedCalls {
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        let name = call.method.to_string();
+        // tensor.conv2d(weight, bias, stride, padding, dilation, groups)
+        if CONVOLUTIONS.contains(&libtorch_name(&name)) && call.args.len() == 6 && !is_one(&call.args[4]) {
+            self.found.get_or_insert(format!("calls `{name}` with a dilation"));
+        }
+        if libtorch_name(&name).starts_with("convolution") {
+            self.found.get_or_insert(format!("calls libtorch's `{name}`"));
+        }
+        syn::visit::visit_expr_method_call(self, call);
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(path) = &*call.func {
+            let name = path.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+            // Tensor::conv2d(input, weight, bias, stride, padding, dilation, groups)
+            if CONVOLUTIONS.contains(&libtorch_name(&name)) && call.args.len() == 7 && !is_one(&call.args[5]) {
+                self.found.get_or_insert(format!("calls `{name}` with a dilation"));
+            }
+            if libtorch_name(&name).starts_with("convolution") {
+                self.found.get_or_insert(format!("calls libtorch's `{name}`"));
+            }
+        }
+        syn::visit::visit_expr_call(self, call);
+    }
+
+    fn visit_field_value(&mut self, field: &'ast syn::FieldValue) {
+        if matches!(&field.member, syn::Member::Named(n) if n == "dilation") && !is_one(&field.expr) {
+            self.found.get_or_insert("sets a convolution's `dilation`".to_owned());
+        }
+        syn::visit::visit_field_value(self, field);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        // A macro's body is tokens, not code, until it expands: parse what
+        // parses as expressions, and refuse a convolution among the rest.
+        let parsed = mac.parse_body_with(syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated);
+        match parsed {
+            Ok(exprs) => exprs.iter().for_each(|e| self.visit_expr(e)),
+            Err(_) => {
+                let mut idents = Vec::new();
+                collect_idents(mac.tokens.clone(), &mut idents);
+                if let Some(name) = idents.iter().find(|i| {
+                    let name = libtorch_name(i);
+                    CONVOLUTIONS.contains(&name) || name.starts_with("convolution")
+                }) {
+                    self.found.get_or_insert(format!("calls `{name}` inside a macro"));
+                }
+            }
+        }
+    }
+}
+
+/// Whether `expr` is literally 1, `[1, 1]`, `[1; n]`, or a reference to one.
+fn is_one(expr: &syn::Expr) -> bool {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(int), .. }) => int.base10_digits() == "1",
+        syn::Expr::Array(array) => array.elems.iter().all(is_one),
+        syn::Expr::Repeat(repeat) => is_one(&repeat.expr),
+        syn::Expr::Reference(reference) => is_one(&reference.expr),
+        syn::Expr::Paren(paren) => is_one(&paren.expr),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn solution(file: &str) -> String {
+        std::fs::read_to_string(crate::grade::default_kit().join("solutions/src").join(file)).unwrap()
+    }
+
+    #[test]
+    fn the_reference_passes_the_screen() {
+        for file in crate::submission::EXERCISE_FILES {
+            assert_eq!(refusal(file, &solution(file)), None, "{file}");
+        }
+    }
+
+    #[test]
+    fn calls_of_the_rebuilt_operation_are_refused() {
+        let cases = [
+            ("transposed.rs", "pub fn f(x: &Tensor, w: &Tensor) -> Tensor { x.conv_transpose2d(w, None::<Tensor>, [2, 2], [0, 0], [0, 0], 1, [1, 1]) }"),
+            ("transposed.rs", "pub fn f(x: &Tensor, w: &Tensor) -> Tensor { Tensor::f_conv_transpose2d(x, w, None::<Tensor>, [2, 2], [0, 0], [0, 0], 1, [1, 1]).unwrap() }"),
+            ("transposed.rs", "macro_rules! up { ($x:expr, $w:expr) => { $x.conv_transpose2d($w, None::<Tensor>, [2, 2], [0, 0], [0, 0], 1, [1, 1]) } }"),
+            ("unpooling.rs", "pub fn max_unpool(x: &Tensor, i: &Tensor, s: [i64; 2]) -> Tensor { x.max_unpool2d(i, s) }"),
+            ("dilated.rs", "pub fn d(x: &Tensor, w: &Tensor, s: [i64; 2], p: [i64; 2], d: [i64; 2]) -> Tensor { x.conv2d(w, None::<Tensor>, s, p, d, 1) }"),
+            ("dilated.rs", "pub fn d(x: &Tensor, w: &Tensor) -> Tensor { Tensor::conv2d(x, w, None::<Tensor>, [1, 1], [0, 0], [2, 2], 1) }"),
+            ("dilated.rs", "pub fn d(x: &Tensor, w: &Tensor) -> Tensor { x.convolution(w, None::<Tensor>, [1, 1], [0, 0], [1, 1], false, [0, 0], 1) }"),
+            ("dilated.rs", "pub fn d() -> ConvConfig { ConvConfig { dilation: 2, ..Default::default() } }"),
+            ("dilated.rs", "pub fn d(x: &Tensor, w: &Tensor, g: [i64; 2]) -> Tensor { std::hint::black_box(x.conv2d(w, None::<Tensor>, [1, 1], [0, 0], g, 1)) }"),
+        ];
+        for (file, source) in cases {
+            assert!(refusal(file, source).is_some(), "{file}: {source}");
+        }
+        let allowed = "pub fn d(x: &Tensor, w: &Tensor) -> Tensor { x.conv2d(w, None::<Tensor>, [1, 1], [0, 0], [1; 2], 1) }";
+        assert_eq!(refusal("dilated.rs", allowed), None);
+    }
+}

@@ -1,0 +1,330 @@
+//! What the grader and the runner say to each other.
+//!
+//! The runner is the small binary built from a student's exercises (and
+//! nothing else of the kit's that is not handed out). The grader sends it
+//! [`Request`]s on its standard input; it answers each with a [`Reply`] on
+//! the pipe it was given as its standard output. Tensors travel beside the
+//! JSON as one safetensors buffer.
+//!
+//! The runner computes; it never judges. Every byte it sends is read as
+//! hostile: [`read_frame`] refuses a frame over its size caps, JSON that does
+//! not fit the schema exactly, and tensors that are not of the kinds the
+//! protocol uses, before anything else looks at them.
+
+use std::io::{self, Read, Write};
+
+use safetensors::tensor::{Dtype, SafeTensors, View};
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor};
+
+/// Largest JSON part of a frame, in bytes.
+pub const MAX_HEADER_BYTES: u32 = 1 << 20;
+/// Largest tensor part of a frame, in bytes: a full-width FCN's fixed
+/// upsampling weights with room to spare, not its whole weights.
+pub const MAX_TENSOR_BYTES: u64 = 512 << 20;
+/// Most tensors in one frame (an FCN has 40 variables).
+pub const MAX_TENSORS: usize = 256;
+/// Longest panic message the grader keeps from the runner.
+pub const MAX_MESSAGE_CHARS: usize = 600;
+
+/// The networks a student builds (and the worked example).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Network {
+    Vgg16,
+    Fcn32s,
+    Fcn16s,
+    Fcn8s,
+    Fcn8sAtOnce,
+}
+
+/// `fcn_kit::FcnConfig` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub classes: i64,
+    pub width_divisor: i64,
+}
+
+/// A tensor operation of the bonus track, by the function's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    InsertZeros,
+    ConvTransposeByZeroInsertion,
+    ConvolutionMatrix,
+    ConvTransposeByMatrix,
+    NearestUnpool,
+    BedOfNailsUnpool,
+    MaxUnpool,
+    SpreadFilter,
+    DilatedConv2d,
+}
+
+/// A score of bonus exercise 8, from a confusion matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Score {
+    PixelAccuracy,
+    MeanAccuracy,
+    MeanIu,
+    FrequencyWeightedIu,
+}
+
+/// What the grader asks. The tensors each request takes, and those its reply
+/// carries, are named in the variant's docs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Exercise 1. Reply: `output` (f32, size x size).
+    BilinearFilter { size: usize },
+    /// Exercise 1. Reply: `output` (f32, channels x channels x size x size).
+    UpsamplingWeight { channels: usize, size: usize },
+    /// Exercise 1: builds the layer at the root of a fresh store. Reply: the
+    /// listing, every variable's value, and the stride.
+    BilinearUpsampling { channels: i64, stride: i64 },
+    /// Builds a network at the root of a fresh store, with seed 0. Reply:
+    /// the listing; the values of the fixed variables, and of all variables
+    /// when `values`.
+    Build { network: Network, config: Config, values: bool },
+    /// Builds the network, sets every variable from the tensors named
+    /// `weight.<variable>`, and runs it on `input` with dropout's random
+    /// draws seeded by `seed`. Reply: `output` (an FCN) or `pool3`, `pool4`
+    /// and `fc7` (VGG16). With `keep`, the runner keeps this pass for one
+    /// [`Request::Backward`].
+    Forward { network: Network, config: Config, train: bool, seed: i64, keep: bool },
+    /// Back-propagates the upstream gradients (tensors named as the kept
+    /// forward pass's outputs) through the kept pass. Reply: `grad.<variable>`
+    /// for every trainable variable a gradient reached.
+    Backward,
+    /// A bonus-track tensor operation on the tensors `input`, `weight` or
+    /// `indices` it takes, with its integer arguments in order. Reply: `output`.
+    Operate { operation: Operation, arguments: Vec<i64> },
+    /// Bonus exercise 7. Reply: `number`.
+    ReceptiveField { layers: Vec<[i64; 3]> },
+    /// Bonus exercise 8, on `truth` and `prediction` (u8, H x W). Reply:
+    /// `output` (i64, classes x classes).
+    ConfusionMatrix { classes: usize },
+    /// Bonus exercise 8, on `hist` (i64, classes x classes). Reply: `number`.
+    Score { score: Score },
+}
+
+/// One variable of a store the runner built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variable {
+    pub name: String,
+    pub shape: Vec<i64>,
+    pub trainable: bool,
+}
+
+/// What the runner answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Reply {
+    /// The call returned. Which fields are set depends on the call.
+    Done {
+        #[serde(default)]
+        listing: Vec<Variable>,
+        #[serde(default)]
+        number: Option<f64>,
+    },
+    /// The student's code reached a `todo!()`.
+    NotAttempted,
+    /// The student's code panicked, with this message.
+    Panicked { message: String },
+}
+
+/// Named tensors, in order.
+pub type Tensors = Vec<(String, Tensor)>;
+
+/// Why a frame was refused.
+#[derive(Debug)]
+pub enum FrameError {
+    /// The pipe failed or closed in the middle of a frame.
+    Io(io::Error),
+    /// The frame broke a rule of the protocol; what rule.
+    Invalid(String),
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::Io(error) => write!(f, "{error}"),
+            FrameError::Invalid(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<io::Error> for FrameError {
+    fn from(error: io::Error) -> Self {
+        FrameError::Io(error)
+    }
+}
+
+/// Writes one frame: the JSON's length (u32, little-endian), the JSON, the
+/// tensors' length (u64), the tensors as safetensors.
+pub fn write_frame<M: Serialize>(out: &mut impl Write, message: &M, tensors: &[(String, Tensor)]) -> io::Result<()> {
+    let header = serde_json::to_vec(message).map_err(io::Error::other)?;
+    let payload = if tensors.is_empty() { Vec::new() } else { encode(tensors)? };
+    out.write_all(&(header.len() as u32).to_le_bytes())?;
+    out.write_all(&header)?;
+    out.write_all(&(payload.len() as u64).to_le_bytes())?;
+    out.write_all(&payload)?;
+    out.flush()
+}
+
+/// Reads one frame; `None` at a clean end of the stream (before a frame).
+pub fn read_frame<M: for<'de> Deserialize<'de>>(input: &mut impl Read) -> Result<Option<(M, Tensors)>, FrameError> {
+    let mut length = [0u8; 4];
+    match input.read_exact(&mut length) {
+        Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        result => result?,
+    }
+    let header_length = u32::from_le_bytes(length);
+    if header_length > MAX_HEADER_BYTES {
+        return Err(FrameError::Invalid(format!("a message of {header_length} bytes (at most {MAX_HEADER_BYTES})")));
+    }
+    let mut header = vec![0u8; header_length as usize];
+    input.read_exact(&mut header)?;
+    let message = serde_json::from_slice(&header)
+        .map_err(|e| FrameError::Invalid(format!("a message that does not fit the protocol: {e}")))?;
+    let mut length = [0u8; 8];
+    input.read_exact(&mut length)?;
+    let payload_length = u64::from_le_bytes(length);
+    if payload_length > MAX_TENSOR_BYTES {
+        return Err(FrameError::Invalid(format!("{payload_length} bytes of tensors (at most {MAX_TENSOR_BYTES})")));
+    }
+    let mut payload = vec![0u8; payload_length as usize];
+    input.read_exact(&mut payload)?;
+    let tensors = if payload.is_empty() { Vec::new() } else { decode(&payload).map_err(FrameError::Invalid)? };
+    Ok(Some((message, tensors)))
+}
+
+/// A tensor's bytes as safetensors wants them.
+struct Bytes {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl View for &Bytes {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(&self.data)
+    }
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// The kinds that travel: values (f32), indices and counts (i64), labels (u8).
+fn dtype_of(kind: Kind) -> Option<(Dtype, usize)> {
+    match kind {
+        Kind::Float => Some((Dtype::F32, 4)),
+        Kind::Int64 => Some((Dtype::I64, 8)),
+        Kind::Uint8 => Some((Dtype::U8, 1)),
+        _ => None,
+    }
+}
+
+fn encode(tensors: &[(String, Tensor)]) -> io::Result<Vec<u8>> {
+    let mut views = Vec::with_capacity(tensors.len());
+    for (name, tensor) in tensors {
+        let tensor = tensor.detach().to_device(Device::Cpu).contiguous();
+        let (dtype, width) = dtype_of(tensor.kind())
+            .ok_or_else(|| io::Error::other(format!("{name}: a {:?} tensor (only f32, i64 and u8 travel)", tensor.kind())))?;
+        let numel = tensor.numel();
+        let mut data = vec![0u8; numel * width];
+        tensor.copy_data_u8(&mut data, numel);
+        let shape = tensor.size().iter().map(|&d| d as usize).collect();
+        views.push((name.clone(), Bytes { dtype, shape, data }));
+    }
+    let views: Vec<(String, &Bytes)> = views.iter().map(|(n, b)| (n.clone(), b)).collect();
+    safetensors::tensor::serialize(views, &None).map_err(|e| io::Error::other(format!("{e:?}")))
+}
+
+fn decode(payload: &[u8]) -> Result<Tensors, String> {
+    let parsed = SafeTensors::deserialize(payload).map_err(|e| format!("tensors that are not valid safetensors: {e:?}"))?;
+    let mut names: Vec<String> = parsed.names().into_iter().cloned().collect();
+    if names.len() > MAX_TENSORS {
+        return Err(format!("{} tensors in one message (at most {MAX_TENSORS})", names.len()));
+    }
+    names.sort();
+    let mut tensors = Vec::with_capacity(names.len());
+    for name in names {
+        let view = parsed.tensor(&name).map_err(|e| format!("{name}: {e:?}"))?;
+        if !matches!(view.dtype(), Dtype::F32 | Dtype::I64 | Dtype::U8) {
+            return Err(format!("{name}: a tensor of type {:?} (only f32, i64 and u8 travel)", view.dtype()));
+        }
+        if view.shape().len() > 4 {
+            return Err(format!("{name}: a tensor of {} dimensions (at most 4)", view.shape().len()));
+        }
+        let tensor = Tensor::try_from(view).map_err(|e| format!("{name}: {e}"))?;
+        tensors.push((name, tensor));
+    }
+    Ok(tensors)
+}
+
+/// `message` cut to [`MAX_MESSAGE_CHARS`] characters, control characters
+/// (but newlines) dropped: text from student code that goes into a report.
+pub fn clean_message(message: &str) -> String {
+    let kept: String = message.chars().filter(|c| !c.is_control() || *c == '\n').collect();
+    if kept.chars().count() <= MAX_MESSAGE_CHARS {
+        kept
+    } else {
+        format!("{}...", kept.chars().take(MAX_MESSAGE_CHARS).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_round_trips() {
+        let input = Tensor::arange(6, (Kind::Float, Device::Cpu)).reshape([2, 3]);
+        let labels = Tensor::from_slice(&[1u8, 2, 255]);
+        let mut buffer = Vec::new();
+        let request = Request::Operate { operation: Operation::InsertZeros, arguments: vec![2, 3] };
+        write_frame(&mut buffer, &request, &[("input".into(), input.shallow_clone()), ("labels".into(), labels)]).unwrap();
+        let (back, tensors): (Request, Tensors) = read_frame(&mut buffer.as_slice()).unwrap().unwrap();
+        assert_eq!(back, request);
+        assert_eq!(tensors[0].0, "input");
+        assert!(tensors[0].1.equal(&input));
+        assert_eq!(Vec::<u8>::try_from(&tensors[1].1).unwrap(), [1, 2, 255]);
+    }
+
+    #[test]
+    fn oversized_and_malformed_frames_are_refused() {
+        let too_long = (MAX_HEADER_BYTES + 1).to_le_bytes();
+        assert!(matches!(read_frame::<Reply>(&mut too_long.as_slice()), Err(FrameError::Invalid(_))));
+        let mut unknown = Vec::new();
+        write_frame(&mut unknown, &serde_json::json!({"reply": "done", "verdict": "passed"}), &[]).unwrap();
+        assert!(matches!(read_frame::<Reply>(&mut unknown.as_slice()), Err(FrameError::Invalid(_))));
+        let mut huge = Vec::new();
+        write_frame(&mut huge, &Reply::NotAttempted, &[]).unwrap();
+        let at = huge.len() - 8;
+        huge[at..].copy_from_slice(&(MAX_TENSOR_BYTES + 1).to_le_bytes());
+        assert!(matches!(read_frame::<Reply>(&mut huge.as_slice()), Err(FrameError::Invalid(_))));
+        let mut garbage = Vec::new();
+        write_frame(&mut garbage, &Reply::NotAttempted, &[]).unwrap();
+        garbage.truncate(garbage.len() - 8);
+        garbage.extend(16u64.to_le_bytes());
+        garbage.extend([7u8; 16]);
+        assert!(matches!(read_frame::<Reply>(&mut garbage.as_slice()), Err(FrameError::Invalid(_))));
+        assert!(read_frame::<Reply>(&mut [].as_slice()).unwrap().is_none());
+    }
+
+    #[test]
+    fn messages_are_cut_and_cleaned() {
+        let long = "x".repeat(5000);
+        assert_eq!(clean_message(&long).chars().count(), MAX_MESSAGE_CHARS + 3);
+        assert_eq!(clean_message("a\u{1b}[31mb\nc"), "a[31mb\nc");
+    }
+}
