@@ -56,6 +56,10 @@ pub struct BatchArgs {
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     timeout: u64,
 
+    /// MiB of memory each check may allocate (on CPU).
+    #[arg(long, value_name = "MIB", default_value_t = 6144)]
+    memory_limit: u64,
+
     /// Seconds each student's build may take.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     build_timeout: u64,
@@ -118,10 +122,10 @@ pub fn run(args: BatchArgs) -> Result<(), String> {
     let options = crate::grade::Options {
         only,
         skip_training: args.skip_training,
-        settings: Settings::default(),
+        settings: Settings { cache: Some(kit.join("target/grader/cache")), ..Settings::default() },
         limits: Limits {
             timeout: Duration::from_secs(args.timeout.max(1)),
-            memory_mib: 6144,
+            memory_mib: args.memory_limit,
             output_mib: 16,
             threads: (cores / (jobs * check_jobs)).max(1) as i32,
             training_timeout: Duration::from_secs(900.max(args.timeout)),

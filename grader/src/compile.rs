@@ -87,7 +87,9 @@ impl RunnerKit {
             .into_iter()
             .map(|(path, contents)| (path.file_name().expect("a file").to_string_lossy().into_owned(), contents))
             .collect();
-        let cache = absolute(cache)?;
+        // A template per kind of isolation: their paths differ, and so do
+        // their builds.
+        let cache = absolute(&cache.join(if sandbox.is_sandboxed() { "sandboxed" } else { "unsandboxed" }))?;
         let runner_kit = RunnerKit {
             template: cache.join("template"),
             vendor: cache.join("vendor"),
@@ -98,6 +100,9 @@ impl RunnerKit {
             stubs,
         };
         let sources = runner_kit.sources(kit)?;
+        // One grader prepares the template at a time; the others wait, then
+        // find it ready.
+        let _lock = Lock::take(&cache.join(".lock"))?;
         let mut digest = Sha256::new();
         for (path, contents) in &sources {
             digest.update(path.to_string_lossy().as_bytes());
@@ -228,7 +233,14 @@ impl RunnerKit {
             ("LIBTORCH", self.sandbox.path_of(&mounts[3]).display().to_string()),
             ("CARGO_TERM_COLOR", "never".to_owned()),
         ];
-        let limits = Limits { memory_mib: None, file_mib: Some(4096), processes: Some(4096), open_files: Some(4096), cpu_seconds: None };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+        let limits = Limits {
+            memory_mib: None,
+            file_mib: Some(4096),
+            processes: Some(4096),
+            open_files: Some(4096),
+            cpu_seconds: Some(timeout.as_secs() * cores + 60),
+        };
         let mut command = self.sandbox.command(
             &bin.join("cargo"),
             &["build", "--locked", "--offline", "-p", "runner", "--message-format=json"],
@@ -325,6 +337,23 @@ impl RunnerKit {
             }
         }
         Ok(Built { binary: tree.join("target/debug/runner"), notes, _folder: folder })
+    }
+}
+
+/// An exclusive lock on a file, held until dropped.
+struct Lock {
+    _file: std::fs::File,
+}
+
+impl Lock {
+    fn take(path: &Path) -> Result<Lock, String> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        // SAFETY: flock on a descriptor this function owns.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(format!("cannot lock {}: {}", path.display(), std::io::Error::last_os_error()));
+        }
+        Ok(Lock { _file: file })
     }
 }
 

@@ -57,6 +57,7 @@ pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options
         threads: options.limits.threads,
         memory_mib: if options.settings.device.is_cuda() { None } else { Some(options.limits.memory_mib) },
         output_mib: options.limits.output_mib,
+        cpu_seconds: None,
     };
     let why_not = |check: &checks::Check| {
         if options.skip_training && suite::is_training(check) {

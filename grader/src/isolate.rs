@@ -63,12 +63,17 @@ pub struct ChildArgs {
     cuda: bool,
     #[arg(long)]
     artifacts: Option<PathBuf>,
+    #[arg(long)]
+    cache: Option<PathBuf>,
     /// The runner built from the student's files.
     #[arg(long)]
     runner: PathBuf,
     /// The libtorch folder the runner was built against.
     #[arg(long)]
     libtorch: PathBuf,
+    /// CPU seconds the runner may use.
+    #[arg(long)]
+    cpu_seconds: Option<u64>,
     /// bubblewrap, to start the runner in the sandbox (without: unsandboxed).
     #[arg(long)]
     bwrap: Option<PathBuf>,
@@ -95,7 +100,7 @@ pub fn serve(args: ChildArgs) -> ExitCode {
     }
     tch::set_num_threads(args.threads);
     let device = if args.cuda { tch::Device::Cuda(0) } else { tch::Device::Cpu };
-    Settings { device, seed: args.seed, artifacts: args.artifacts }.install();
+    Settings { device, seed: args.seed, artifacts: args.artifacts, cache: args.cache }.install();
 
     let runner = RunnerSpec {
         binary: args.runner.clone(),
@@ -104,6 +109,7 @@ pub fn serve(args: ChildArgs) -> ExitCode {
         threads: args.threads,
         memory_mib: if args.cuda { None } else { Some(args.memory_mib) },
         output_mib: args.output_mib,
+        cpu_seconds: args.cpu_seconds,
     };
     match runner.start() {
         Ok(connection) => crate::remote::connect(connection),
@@ -143,6 +149,8 @@ pub struct RunnerSpec {
     pub threads: i32,
     pub memory_mib: Option<u64>,
     pub output_mib: u64,
+    /// CPU seconds the runner may use, all its threads together.
+    pub cpu_seconds: Option<u64>,
 }
 
 impl RunnerSpec {
@@ -155,7 +163,7 @@ impl RunnerSpec {
         let program = self.sandbox.path_of(&mounts[0]).to_owned();
         let env = [("FCN_RUNNER_THREADS", self.threads.to_string()), ("OMP_NUM_THREADS", self.threads.to_string())];
         let limits = sandbox::Limits {
-            cpu_seconds: None,
+            cpu_seconds: self.cpu_seconds,
             memory_mib: self.memory_mib,
             file_mib: Some(self.output_mib),
             processes: Some(512),
@@ -269,7 +277,13 @@ fn spawn_and_wait(
     if let Some(artifacts) = &settings.artifacts {
         command.arg("--artifacts").arg(artifacts);
     }
+    if let Some(cache) = &settings.cache {
+        command.arg("--cache").arg(cache);
+    }
     command.arg("--runner").arg(&runner.binary).arg("--libtorch").arg(&runner.libtorch);
+    // The wall-clock limit, on every thread the runner may use, and a margin.
+    let cpu_seconds = limits.timeout.as_secs() * limits.threads.max(1) as u64 * 2 + 30;
+    command.args(["--cpu-seconds", &cpu_seconds.to_string()]);
     if let Some(bwrap) = runner.sandbox.bwrap() {
         command.arg("--bwrap").arg(bwrap);
     }
@@ -319,6 +333,7 @@ fn how_it_died(signal: Option<i32>, code: Option<i32>, output: &str, memory_mib:
         Some(libc::SIGXFSZ) => {
             format!("printed more than {output_mib} MiB of output and was stopped: look for printing in a loop")
         }
+        Some(libc::SIGXCPU) => "used up its CPU time and was stopped: look for work far larger than needed".to_owned(),
         Some(libc::SIGSEGV) => "segmentation fault (signal 11): the process read or wrote memory it does not own".to_owned(),
         Some(libc::SIGABRT) => "aborted (signal 6): std::process::abort, or a fatal runtime error".to_owned(),
         Some(libc::SIGKILL) => "killed (signal 9), most likely by the system for using too much memory".to_owned(),

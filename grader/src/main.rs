@@ -226,7 +226,8 @@ fn grade(args: &GradeArgs) -> Result<(), String> {
     let device = resolve_device(args.device)?;
     let artifacts = args.json.parent().filter(|f| !f.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
     let _ = std::fs::remove_file(artifacts.join(checks::training::TABLE_FILE));
-    let options = options(args, only, Settings { device, seed: args.seed, artifacts: Some(artifacts) });
+    let cache = Some(kit.join("target/grader/cache"));
+    let options = options(args, only, Settings { device, seed: args.seed, artifacts: Some(artifacts), cache });
     let runner_kit = compile::RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
     let run = grade::grade(&runner_kit, &submitted, &label, &options)?;
 

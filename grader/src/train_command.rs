@@ -106,6 +106,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
                 threads: std::thread::available_parallelism().map_or(1, |n| n.get() as i32),
                 memory_mib: None,
                 output_mib: 16,
+                cpu_seconds: None,
             };
             crate::remote::connect(runner.start().map_err(|e| format!("cannot start the runner: {e}"))?);
             _built = built;

@@ -1,24 +1,23 @@
-//! Batch grading of a class of fixture submissions: each misbehaves in its
-//! own way, and the gradebook comes out as expected.
+//! A class graded in one `grader batch --jobs 2` run: honest students beside
+//! students who attack the grader, each in one of the ways a student could
+//! try to get points without solving, or to change a classmate's row. The
+//! honest ones get exactly their scores; every attack gets nothing on the
+//! exercise it targets; nothing is written into the kit or into OUT but the
+//! grader's own files; no process the students started survives.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn kit() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
 }
 
 fn solution(file: &str) -> String {
     std::fs::read_to_string(kit().join("solutions/src").join(file)).unwrap()
 }
 
-/// Writes `files` (name, contents) into `folder`.
-fn submit(folder: &Path, files: &[(&str, String)]) {
-    for (name, contents) in files {
-        let path = folder.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
+fn stub(file: &str) -> String {
+    std::fs::read_to_string(kit().join("exercises/src").join(file)).unwrap()
 }
 
 /// `source` with `line` inserted after the first line containing `after`.
@@ -28,44 +27,198 @@ fn insert_after(source: &str, after: &str, line: &str) -> String {
     format!("{}{line}\n{}", &source[..end], &source[end..])
 }
 
+/// The stub `source` with the `todo!` of function `name` replaced by `body`.
+fn with_body(source: &str, name: &str, body: &str) -> String {
+    let at = source.find(&format!("pub fn {name}(")).unwrap_or_else(|| panic!("no function {name}"));
+    let todo = at + source[at..].find("todo!(").unwrap();
+    let end = todo + source[todo..].find('\n').unwrap();
+    format!("{}{body}{}", &source[..todo], &source[end..])
+}
+
+const FILES: [&str; 8] =
+    ["bilinear.rs", "vgg.rs", "fcn16s.rs", "fcn8s.rs", "transposed.rs", "unpooling.rs", "dilated.rs", "metrics.rs"];
+
 fn all_solved() -> Vec<(&'static str, String)> {
-    ["bilinear.rs", "vgg.rs", "fcn16s.rs", "fcn8s.rs", "transposed.rs", "unpooling.rs", "dilated.rs", "metrics.rs"]
-        .map(|f| (f, solution(f)))
-        .to_vec()
+    FILES.map(|f| (f, solution(f))).to_vec()
 }
 
 fn with(file: &'static str, contents: String) -> Vec<(&'static str, String)> {
     all_solved().into_iter().map(|(f, c)| if f == file { (f, contents.clone()) } else { (f, c) }).collect()
 }
 
-fn class(root: &Path) {
-    let src = |files: Vec<(&str, String)>| files.into_iter().map(|(f, c)| (format!("src/{f}"), c)).collect::<Vec<_>>();
-    let put = |student: &str, files: Vec<(String, String)>| {
-        let files: Vec<(&str, String)> = files.iter().map(|(f, c)| (f.as_str(), c.clone())).collect();
-        submit(&root.join(student), &files);
-    };
-    put("complete", src(all_solved()));
-    put("partial", src(vec![("bilinear.rs", solution("bilinear.rs"))]));
+fn put(root: &Path, student: &str, files: &[(&str, String)]) {
+    for (name, contents) in files {
+        let path = root.join(student).join("src").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+}
+
+/// What no file written by the grader ever holds, and the survivor's mark.
+const FORGED: &str = "FORGED-BY-A-STUDENT";
+const SURVIVOR: &str = "31337.5";
+
+/// The bonus files of a student whose every bonus function misbehaves in
+/// its own way, and attacks what it can reach: `kit` and `out` are the real
+/// folders, written into the attack as a student who knows the layout would.
+fn misbehaving_bonus(kit: &Path, out: &Path) -> Vec<(&'static str, String)> {
+    let (kit, out) = (kit.display(), out.display());
+    let transposed = stub("transposed.rs");
+    let transposed = with_body(&transposed, "insert_zeros", r#"panic!("index 7 out of range for slice of length 3")"#);
+    let transposed = with_body(
+        &transposed,
+        "conv_transpose_by_zero_insertion",
+        "tch::Tensor::zeros([2, 2], tch::kind::FLOAT_CPU).matmul(&tch::Tensor::zeros([3, 3], tch::kind::FLOAT_CPU))",
+    );
+    let transposed = with_body(&transposed, "convolution_matrix", "std::process::abort()");
+    let transposed = with_body(
+        &transposed,
+        "conv_transpose_by_matrix",
+        "#[allow(unconditional_recursion)] fn deep(n: u64) -> u64 { let frame = std::hint::black_box([n; 64]); deep(n + 1) + frame[3] } \
+         std::hint::black_box(deep(0)); unreachable!()",
+    );
+    let unpooling = stub("unpooling.rs");
+    let unpooling = with_body(&unpooling, "nearest_unpool", "loop { std::hint::black_box(factor); }");
+    let unpooling = with_body(
+        &unpooling,
+        "bed_of_nails_unpool",
+        "let mut hoard: Vec<Vec<u8>> = Vec::new(); loop { hoard.push(vec![1; 64 << 20]); std::hint::black_box(&hoard); }",
+    );
+    let unpooling = with_body(&unpooling, "max_unpool", r#"loop { println!("{}", "debug output ".repeat(100)); }"#);
+    let dilated = stub("dilated.rs");
+    let dilated = with_body(&dilated, "spread_filter", "std::process::exit(0)");
+    let dilated = with_body(
+        &dilated,
+        "dilated_conv2d",
+        r##"println!("test result: ok. 1 passed; 0 failed"); println!("{}", r#"{"status":"passed"}"#); eprintln!("passed"); input.zeros_like()"##,
+    );
+    // Stop the parent, leave a process behind, and answer nothing useful.
+    let dilated = with_body(
+        &dilated,
+        "receptive_field",
+        &format!(
+            "use std::os::unix::process::CommandExt; \
+             let _ = std::process::Command::new(\"sleep\").arg(\"{SURVIVOR}\").process_group(0).spawn(); \
+             let _ = std::process::Command::new(\"sh\").args([\"-c\", &format!(\"kill -STOP {{}}\", std::os::unix::process::parent_id())]).status(); \
+             let _ = layers; 0"
+        ),
+    );
+    // Forge classmates' results, plant a cargo configuration wherever a
+    // later build would read it, and read the reference.
+    let targets = [
+        format!("{out}/complete/results.json"),
+        format!("{out}/complete/grading.json"),
+        format!("{out}/gradebook.csv"),
+        format!("{out}/canary.txt"),
+        format!("{out}/.cargo/config.toml"),
+        format!("{out}/../.cargo/config.toml"),
+        format!("{kit}/.cargo/config.toml"),
+        format!("{kit}/target/grader/runner/sandboxed/template/.cargo-home/config.toml"),
+        format!("{kit}/target/grader/runner/sandboxed/template/exercises/src/vgg.rs"),
+        "/build/.cargo-home/config.toml".to_owned(),
+        "/tmp/fcn-attack.txt".to_owned(),
+    ];
+    let metrics = stub("metrics.rs");
+    let metrics = with_body(
+        &metrics,
+        "confusion_matrix",
+        &format!(
+            "for path in {targets:?} {{ let path = std::path::Path::new(path); \
+             let _ = std::fs::create_dir_all(path.parent().unwrap()); \
+             let _ = std::fs::write(path, \"{FORGED} [build]\\nrustc-wrapper = \\\"/bin/true\\\"\\n\"); }} \
+             let _ = (truth, prediction); Array2::zeros((classes, classes))"
+        ),
+    );
+    let reads = format!(
+        "let reference = std::fs::read_to_string(\"{kit}/solutions/src/metrics.rs\").expect(\"the reference is readable\"); \
+         let _ = hist; reference.len() as f64"
+    );
+    let metrics = ["pixel_accuracy", "mean_accuracy", "mean_iu", "frequency_weighted_iu"]
+        .iter()
+        .fold(metrics, |source, name| with_body(&source, name, &reads));
+    vec![("transposed.rs", transposed), ("unpooling.rs", unpooling), ("dilated.rs", dilated), ("metrics.rs", metrics)]
+}
+
+fn class(root: &Path, out: &Path) {
+    let kit = kit();
+    // Honest students.
+    put(root, "complete", &all_solved());
+    put(root, "partial", &[("bilinear.rs", solution("bilinear.rs"))]);
     let broken = insert_after(&solution("fcn8s.rs"), "// BEGIN SOLUTION", "    let oops: i64 = \"not a number\";");
-    put("fcn8s_does_not_compile", src(with("fcn8s.rs", broken)));
+    put(root, "fcn8s_does_not_compile", &with("fcn8s.rs", broken));
     let panics = insert_after(&solution("fcn16s.rs"), "// BEGIN SOLUTION", "    panic!(\"my FCN-16s is not done\");");
-    put("fcn16s_panics", src(with("fcn16s.rs", panics)));
+    put(root, "fcn16s_panics", &with("fcn16s.rs", panics));
     let hangs = insert_after(
         &solution("fcn8s.rs"),
         "// BEGIN SOLUTION",
         "    while pool4_scale != 1.0 { std::hint::black_box(pool4_scale); }",
     );
-    put("at_once_hangs", src(with("fcn8s.rs", hangs)));
+    put(root, "at_once_hangs", &with("fcn8s.rs", hangs));
     let aborts = insert_after(&solution("vgg.rs"), "// BEGIN SOLUTION", "    std::process::abort();");
-    put("vgg_aborts", src(with("vgg.rs", aborts)));
+    put(root, "vgg_aborts", &with("vgg.rs", aborts));
     // The whole crate, with its tests emptied and its manifest broken: only
     // the exercise files count.
-    let mut edited: Vec<(String, String)> =
-        all_solved().into_iter().map(|(f, c)| (format!("exercises/src/{f}"), c)).collect();
-    edited.push(("exercises/Cargo.toml".into(), "this is not toml".into()));
-    edited.push(("exercises/tests/bilinear.rs".into(), "#[test] fn nothing() {}".into()));
-    edited.push(("exercises/src/lib.rs".into(), "compile_error!(\"edited lib.rs\");".into()));
-    put("edits_tests_and_manifest", edited);
+    let folder = root.join("edits_tests_and_manifest/exercises");
+    put(&root.join("edits_tests_and_manifest"), "exercises", &all_solved());
+    std::fs::write(folder.join("Cargo.toml"), "this is not toml").unwrap();
+    std::fs::create_dir_all(folder.join("tests")).unwrap();
+    std::fs::write(folder.join("tests/bilinear.rs"), "#[test] fn nothing() {}").unwrap();
+    std::fs::write(folder.join("src/lib.rs"), "compile_error!(\"edited lib.rs\");").unwrap();
+
+    // Attackers. The core exercises of the misbehaving student are honest.
+    let mut misbehaving = all_solved();
+    misbehaving.retain(|(f, _)| !["transposed.rs", "unpooling.rs", "dilated.rs", "metrics.rs"].contains(f));
+    misbehaving.extend(misbehaving_bonus(&kit, out));
+    put(root, "misbehaves_and_attacks_at_run_time", &misbehaving);
+    // Reads the reference and the hidden checks when compiled.
+    let bilinear = with_body(
+        &stub("bilinear.rs"),
+        "bilinear_filter",
+        &format!("panic!(\"{{}}\", include_str!(\"{}/tests/src/networks.rs\"))", kit.display()),
+    );
+    let vgg = format!(
+        "#[path = \"{}/solutions/src/vgg.rs\"]\nmod answer;\n{}",
+        kit.display(),
+        with_body(&stub("vgg.rs"), "vgg16", "answer::vgg16(path, config)")
+    );
+    put(root, "reads_the_reference", &[&with("bilinear.rs", bilinear)[..1], &[("vgg.rs", vgg)]].concat());
+    let mut reads = all_solved();
+    reads.retain(|(f, _)| !["bilinear.rs", "vgg.rs"].contains(f));
+    put(root, "reads_the_reference", &reads);
+    // Code that runs before main, and a symbol that replaces the C library's.
+    let constructor = format!(
+        "{}\n#[unsafe(link_section = \".init_array\")]\n#[used]\nstatic BEFORE_MAIN: extern \"C\" fn() = before_main;\n\
+         extern \"C\" fn before_main() {{ std::process::exit(0) }}\n#[unsafe(no_mangle)]\npub extern \"C\" fn getpid() -> i32 {{ 1 }}\n",
+        solution("vgg.rs")
+    );
+    put(root, "runs_code_before_main", &with("vgg.rs", constructor));
+    // A file that is a link to the reference's.
+    put(root, "links_to_the_reference", &with("vgg.rs", stub("vgg.rs")));
+    let link = root.join("links_to_the_reference/src/vgg.rs");
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(kit.join("solutions/src/vgg.rs"), &link).unwrap();
+    // "From scratch" with libtorch's own operations.
+    let transposed = with_body(
+        &stub("transposed.rs"),
+        "conv_transpose_by_zero_insertion",
+        "input.conv_transpose2d(weight, None::<Tensor>, stride, padding, [0, 0], 1, [1, 1])",
+    );
+    let unpooling = with_body(&stub("unpooling.rs"), "max_unpool", "input.max_unpool2d(indices, output_size)");
+    let dilated = with_body(
+        &stub("dilated.rs"),
+        "dilated_conv2d",
+        "input.conv2d(weight, None::<Tensor>, stride, padding, dilation, 1)",
+    );
+    let mut borrows = all_solved();
+    borrows.retain(|(f, _)| !["transposed.rs", "unpooling.rs", "dilated.rs"].contains(f));
+    borrows.extend([("transposed.rs", transposed), ("unpooling.rs", unpooling), ("dilated.rs", dilated)]);
+    put(root, "calls_libtorch_from_scratch", &borrows);
+    // A build that never ends: a constant evaluated forever.
+    let endless = format!(
+        "#![allow(long_running_const_eval)]\n{}\npub const FOREVER: u64 = {{ let mut i = 0u64; while i < u64::MAX {{ i += 1; }} i }};\n",
+        solution("dilated.rs")
+    );
+    put(root, "builds_forever", &with("dilated.rs", endless));
 }
 
 fn batch(submissions: &Path, out: &Path) -> std::process::Output {
@@ -74,8 +227,7 @@ fn batch(submissions: &Path, out: &Path) -> std::process::Output {
         .arg(submissions)
         .arg("--out")
         .arg(out)
-        .args(["--skip-training", "--timeout", "20", "--kit"])
-        .arg(kit())
+        .args(["--jobs", "2", "--skip-training", "--timeout", "10", "--memory-limit", "2048"])
         .env_remove("LD_LIBRARY_PATH")
         .output()
         .unwrap();
@@ -104,14 +256,44 @@ fn gradebook(out: &Path) -> Vec<Vec<String>> {
     reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect()
 }
 
+/// Every file below `folder` (no links followed), with its contents.
+fn files(folder: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            found.extend(files(&path));
+        } else if meta.is_file() {
+            found.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
+        }
+    }
+    found
+}
+
+/// The command lines of this machine's processes.
+fn processes() -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .collect()
+}
+
 #[test]
-fn a_class_of_fixtures_is_graded_into_the_expected_gradebook() {
+fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
     let folder = tempfile::tempdir().unwrap();
     let (submissions, out) = (folder.path().join("submissions"), folder.path().join("graded"));
-    class(&submissions);
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("canary.txt"), "the instructor's").unwrap();
+    class(&submissions, &out);
+    let kit_sources = ["solutions", "tests", "exercises", ".cargo"]
+        .map(|f| files(&kit().join(f)));
     let started = std::time::Instant::now();
     batch(&submissions, &out);
-    eprintln!("7 submissions graded in {:.0} s", started.elapsed().as_secs_f64());
+    let students = std::fs::read_dir(&submissions).unwrap().count();
+    eprintln!("{students} submissions graded in {:.0} s (--jobs 2)", started.elapsed().as_secs_f64());
 
     let rows = gradebook(&out);
     let row = |student: &str| rows.iter().find(|r| r[0] == student).unwrap_or_else(|| panic!("no row for {student}"));
@@ -119,11 +301,17 @@ fn a_class_of_fixtures_is_graded_into_the_expected_gradebook() {
     // apart and never changes the total.
     let expected = [
         ("at_once_hangs", "10", "7", "15", "32", "26"),
+        ("builds_forever", "10", "7", "16", "33", "19"),
+        ("calls_libtorch_from_scratch", "10", "7", "16", "33", "6"),
         ("complete", "10", "7", "16", "33", "26"),
         ("edits_tests_and_manifest", "10", "7", "16", "33", "26"),
         ("fcn16s_panics", "10", "7", "9", "26", "26"),
         ("fcn8s_does_not_compile", "10", "7", "7", "24", "26"),
+        ("links_to_the_reference", "10", "0", "0", "10", "26"),
+        ("misbehaves_and_attacks_at_run_time", "10", "7", "16", "33", "0"),
         ("partial", "10", "0", "0", "10", "0"),
+        ("reads_the_reference", "0", "0", "0", "0", "26"),
+        ("runs_code_before_main", "10", "0", "0", "10", "26"),
         ("vgg_aborts", "10", "0", "0", "10", "26"),
     ];
     assert_eq!(rows.len(), expected.len(), "{rows:?}");
@@ -133,23 +321,83 @@ fn a_class_of_fixtures_is_graded_into_the_expected_gradebook() {
         assert_eq!(got, (bilinear, vgg, fcn, total, bonus), "{student}: {r:?}");
         assert_eq!((&r[at("max")][..], &r[at("bonus max")][..]), ("33", "26"), "{student}: maxima");
     }
-    let broken = row("fcn8s_does_not_compile");
-    let (status, notes) = (&broken[at("status")], &broken[at("notes")]);
-    assert!(status.contains("compile errors") && notes.contains("fcn8s.rs does not compile"), "{broken:?}");
-    assert!(notes.contains("mismatched types") || notes.contains("error"), "the compiler's message is kept: {broken:?}");
-    for student in ["complete", "partial", "vgg_aborts"] {
-        assert!(out.join(student).join("results.json").exists() && out.join(student).join("results.md").exists());
+    let notes = |student: &str| row(student)[at("notes")].clone();
+    for (student, says) in [
+        ("fcn8s_does_not_compile", "fcn8s.rs does not compile"),
+        ("reads_the_reference", "bilinear.rs does not compile"),
+        ("reads_the_reference", "vgg.rs does not compile"),
+        ("runs_code_before_main", "vgg.rs uses `unsafe`"),
+        ("links_to_the_reference", "vgg.rs is a symbolic link"),
+        ("calls_libtorch_from_scratch", "transposed.rs calls libtorch's `conv_transpose2d`"),
+        ("calls_libtorch_from_scratch", "unpooling.rs calls libtorch's `max_unpool2d`"),
+        ("calls_libtorch_from_scratch", "dilated.rs calls `conv2d` with a dilation"),
+        ("builds_forever", "dilated.rs turns off the compiler's limit"),
+    ] {
+        assert!(notes(student).contains(says), "{student}: {:?} does not say {says:?}", notes(student));
     }
-    let report = std::fs::read_to_string(out.join("vgg_aborts/report.txt")).unwrap();
-    assert!(report.contains("crashed"), "{report}");
-    let report = std::fs::read_to_string(out.join("at_once_hangs/report.txt")).unwrap();
-    assert!(report.contains("timed out"), "{report}");
+    assert!(!notes("fcn8s_does_not_compile").contains("vgg.rs"), "only the broken file is blamed");
 
-    // Again: every student is already graded, so nothing is rebuilt.
+    // Each run-time misbehaviour is graded with its status, by the grader.
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("misbehaves_and_attacks_at_run_time/results.json")).unwrap())
+            .unwrap();
+    let status_of = |check: &str| {
+        let test = results["tests"].as_array().unwrap().iter().find(|t| t["name"].as_str().unwrap().ends_with(check));
+        let test = test.unwrap_or_else(|| panic!("no check {check:?}"));
+        (test["tags"][1].as_str().unwrap().to_owned(), test["output"].as_str().unwrap().to_owned())
+    };
+    for (check, status, says) in [
+        ("zero insertion: the docs' examples", "panicked", "index 7 out of range"),
+        ("zero insertion equals conv_transpose2d, random cases", "panicked", "cannot be multiplied"),
+        ("convolution matrix of the lecture's 3-tap kernel", "crashed", "aborted"),
+        ("transposed matrix equals conv_transpose2d, random cases", "crashed", "stack overflow"),
+        ("nearest neighbour: random maps and factors", "timed out", "stopped after 10 s"),
+        ("bed of nails: random maps and factors", "crashed", "ran out of memory"),
+        ("max-unpooling equals max_unpool2d, random cases", "crashed", "more than 16 MiB of output"),
+        ("spread filter: the docs' example", "crashed", "exited with status 0"),
+        ("dilated convolution equals conv2d's dilation, random cases", "wrong", "shape"),
+        ("receptive field of VGG16 up to fc6 is the paper's 404", "wrong", ""),
+        ("the docs' worked example", "wrong", ""),
+        ("the four scores: random label maps", "panicked", "the reference is readable"),
+    ] {
+        let (got, output) = status_of(check);
+        assert_eq!(got, status, "{check}: {output}");
+        assert!(output.contains(says), "{check}: {output:?} does not say {says:?}");
+        assert!(!output.contains("frame #"), "{check}: libtorch's backtrace is cut: {output}");
+    }
+
+    // Nothing of the hidden checks' source reaches a report.
+    for (path, contents) in files(&out) {
+        let text = String::from_utf8_lossy(&contents);
+        assert!(!text.contains("fn vgg_same_features") && !text.contains(FORGED), "{} holds what it must not", path.display());
+    }
+    // OUT holds the grader's files and nothing else; the kit is untouched.
+    let allowed = ["results.json", "results.md", "report.txt", "grading.json", "gradebook.csv", "canary.txt"];
+    for (path, _) in files(&out) {
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert!(allowed.contains(&name.as_ref()), "{} was written into OUT", path.display());
+    }
+    assert_eq!(std::fs::read_to_string(out.join("canary.txt")).unwrap(), "the instructor's");
+    let now = ["solutions", "tests", "exercises", ".cargo"]
+        .map(|f| files(&kit().join(f)));
+    assert!(now == kit_sources, "the kit's sources changed during grading");
+    assert!(!kit().join("target/grader/runner/sandboxed/template/.cargo-home/config.toml").exists()
+        || !std::fs::read_to_string(kit().join("target/grader/runner/sandboxed/template/.cargo-home/config.toml")).unwrap().contains(FORGED));
+    assert!(!Path::new("/tmp/fcn-attack.txt").exists(), "the sandbox's /tmp is its own");
+    // No process of a student's outlives their grading.
+    let survivors: Vec<String> = processes().into_iter().filter(|p| p.contains(SURVIVOR)).collect();
+    assert!(survivors.is_empty(), "processes survived: {survivors:?}");
+
+    // Again: nothing changed, so nothing is graded again.
     let started = std::time::Instant::now();
     let again = batch(&submissions, &out);
     assert!(String::from_utf8_lossy(&again.stdout).contains("(earlier run)"));
     assert!(started.elapsed().as_secs_f64() < 30.0, "a resumed batch regraded");
     let totals = |rows: &[Vec<String>]| rows.iter().map(|r| r[at("total")].clone()).collect::<Vec<_>>();
     assert_eq!(totals(&gradebook(&out)), totals(&rows));
+    // A changed submission is graded again, whatever its record says.
+    std::fs::write(submissions.join("partial/src/vgg.rs"), solution("vgg.rs")).unwrap();
+    let again = batch(&submissions, &out);
+    let partial = String::from_utf8_lossy(&again.stdout).lines().find(|l| l.starts_with("partial")).unwrap().to_owned();
+    assert!(partial.contains("17/33") && !partial.contains("earlier run"), "{partial}");
 }

@@ -225,11 +225,14 @@ pub struct Settings {
     pub device: tch::Device,
     pub seed: i64,
     pub artifacts: Option<std::path::PathBuf>,
+    /// Where work that does not depend on the student (the reference's
+    /// training runs) is kept between gradings; `None` to redo it each time.
+    pub cache: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { device: tch::Device::Cpu, seed: 0, artifacts: None }
+        Settings { device: tch::Device::Cpu, seed: 0, artifacts: None, cache: None }
     }
 }
 

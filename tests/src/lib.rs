@@ -10,7 +10,6 @@ pub mod bilinear;
 pub mod bonus;
 pub mod check;
 mod implementation;
-pub mod misbehaving;
 pub mod networks;
 pub mod training;
 

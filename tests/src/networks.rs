@@ -407,7 +407,12 @@ fn close(a: &Tensor, b: &Tensor, what: impl Fn() -> String) -> Result<(), String
     let scale = f64::try_from(b.abs().max()).expect("a scalar").max(1e-12);
     let difference = f64::try_from((a - b).abs().max()).expect("a scalar");
     ensure(difference <= RELATIVE_TOLERANCE * scale && !difference.is_nan(), || {
-        format!("{} differs from the reference's", what())
+        format!(
+            "{} differs from the reference's: the largest difference is {difference:.3e}, {:.3e} of the largest value \
+             (the tolerance is {RELATIVE_TOLERANCE:.0e})",
+            what(),
+            difference / scale
+        )
     })
 }
 

@@ -231,20 +231,31 @@ fn staged_training<I: Implementation>() -> Result<(), String> {
     };
     // The student's first: a network that does not build fails at once.
     let student = run(&stages::<I>())?;
-    let reference = run(&stages::<Solutions>()).expect("the reference trains");
+    // The reference's run depends on the seed, the budget and the device
+    // alone: done once, then read back.
+    let key = format!("{:?} {} {:?}", settings.device, settings.seed, budget);
+    let reference_rows = match cached_reference(&settings, &key) {
+        Some(rows) => rows,
+        None => {
+            let reference = run(&stages::<Solutions>()).expect("the reference trains");
+            let rows: Vec<Row> = rows("reference", &reference).collect();
+            keep_reference(&settings, &key, &rows);
+            rows
+        }
+    };
 
     if let Some(artifacts) = &settings.artifacts {
         let table = TrainingTable {
             device: format!("{:?}", settings.device),
             seed: settings.seed,
             budget: budget.clone(),
-            rows: rows("student", &student).chain(rows("reference", &reference)).collect(),
+            rows: rows("student", &student).chain(reference_rows.iter().cloned()).collect(),
         };
         write_artifacts(artifacts, &table, &student, &val, val_batches.images())
             .map_err(|e| format!("the check cannot write its pictures in {}: {e}", artifacts.display()))?;
     }
 
-    for (ours, theirs) in student.iter().zip(&reference) {
+    for (ours, theirs) in student.iter().zip(&reference_rows) {
         let (ours_iu, theirs_iu) = (ours.scores.mean_iu, theirs.scores.mean_iu);
         ensure(ours_iu >= theirs_iu - budget.margin, || {
             format!(
@@ -259,6 +270,34 @@ fn staged_training<I: Implementation>() -> Result<(), String> {
         })?;
     }
     Ok(())
+}
+
+/// The cache file of the reference's rows for `key`.
+fn reference_file(settings: &Settings, key: &str) -> Option<std::path::PathBuf> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    Some(settings.cache.as_ref()?.join(format!("reference-training-{:016x}.json", hasher.finish())))
+}
+
+/// The reference's rows for `key`, if a run kept them; a file that does not
+/// read back whole is ignored.
+fn cached_reference(settings: &Settings, key: &str) -> Option<Vec<Row>> {
+    let text = std::fs::read_to_string(reference_file(settings, key)?).ok()?;
+    let (kept_key, rows): (String, Vec<Row>) = serde_json::from_str(&text).ok()?;
+    (kept_key == key).then_some(rows)
+}
+
+/// Keeps the reference's rows for `key` (written whole, then renamed).
+fn keep_reference(settings: &Settings, key: &str, rows: &[Row]) {
+    let Some(file) = reference_file(settings, key) else { return };
+    let partial = file.with_extension(format!("{}.partial", std::process::id()));
+    let kept = std::fs::create_dir_all(file.parent().expect("a folder"))
+        .and_then(|()| std::fs::write(&partial, serde_json::to_vec(&(key, rows)).expect("rows serialise")))
+        .and_then(|()| std::fs::rename(&partial, &file));
+    if let Err(error) = kept {
+        eprintln!("warning: the reference's training is not kept in {}: {error}", file.display());
+    }
 }
 
 fn rows<'a>(implementation: &'a str, trained: &'a [Trained]) -> impl Iterator<Item = Row> + 'a {
