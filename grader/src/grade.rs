@@ -14,7 +14,7 @@ use checks::{Settings, Status};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::compile::RunnerKit;
-use crate::isolate::{self, Limits, RunnerSpec};
+use crate::isolate::{Limits, RunnerSpec, Worker};
 use crate::report::Run;
 use crate::submission::Submitted;
 use crate::suite::{self, Graded};
@@ -76,7 +76,12 @@ pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options
     let (training, quick): (Vec<usize>, Vec<usize>) = to_run.iter().partition(|&&i| suite::is_training(&checks[i]));
     let run_all = |selected: &[usize], jobs| run_checks(&checks, selected, jobs, options, folder.path(), &runner);
     let mut graded = run_all(&quick, options.jobs);
-    graded.extend(run_all(&training, 1));
+    {
+        // One training run at a time in this process: they use every core,
+        // and libtorch's random numbers are the process's.
+        let _one_at_a_time = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+        graded.extend(run_all(&training, 1));
+    }
     for &i in &to_skip {
         graded.push(Graded::skipped(&checks[i], &why_not(&checks[i]).unwrap_or_default()));
     }
@@ -98,8 +103,11 @@ pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options
     })
 }
 
-/// Runs the `selected` checks, `jobs` at a time, each in its own process,
-/// with a progress bar on stderr (hidden when stderr is not a terminal).
+static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs the `selected` checks, `jobs` at a time, each worker thread with a
+/// runner of its own, with a progress bar on stderr (hidden when stderr is
+/// not a terminal).
 fn run_checks(
     checks: &[checks::Check],
     selected: &[usize],
@@ -115,16 +123,18 @@ fn run_checks(
     let next = AtomicUsize::new(0);
     let outcomes = Mutex::new(vec![None; selected.len()]);
     std::thread::scope(|scope| {
-        for _ in 0..jobs.min(selected.len()) {
-            scope.spawn(|| {
+        for job in 0..jobs.min(selected.len()) {
+            let (next, outcomes, progress) = (&next, &outcomes, &progress);
+            scope.spawn(move || {
+                options.settings.clone().install();
+                let mut worker = Worker::new(runner.clone(), folder.join(format!("runner-{job}.log")));
                 loop {
                     let slot = next.fetch_add(1, Ordering::SeqCst);
                     let Some(&index) = selected.get(slot) else { break };
                     let check = &checks[index];
                     progress.set_message(format!("{}: {}", check.exercise.id, check.name));
                     let limits = if suite::is_training(check) { options.limits.for_training() } else { options.limits };
-                    let runner = RunnerSpec { threads: limits.threads, ..runner.clone() };
-                    let outcome = isolate::run_isolated(index, limits, &options.settings, folder, &runner);
+                    let outcome = worker.run(check, limits);
                     progress.inc(1);
                     outcomes.lock().expect("no worker panics while holding the lock")[slot] = Some(Graded {
                         exercise: check.exercise,

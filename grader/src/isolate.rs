@@ -1,23 +1,26 @@
-//! Running one check in a process of its own.
+//! Running a check against the student's runner, under limits.
 //!
-//! The grader re-runs its own binary as `grader __check ...` for each check.
-//! That child sets its limits, runs the check, and writes the [`Status`] as
-//! JSON to a result file the parent named. The parent decides the verdict from
-//! that file and from how the child ended, never from what it printed: text
-//! printed by student code (into a file the parent only quotes from) cannot
-//! pass a check. A child that hangs is killed at the time limit; one that
-//! dies leaves no result file, and the parent says how it died.
+//! The checks run in the grader's own threads: they hold the reference and
+//! the verdicts, and no student code runs in this process. The student's
+//! code runs in the runner, a sandboxed process that each worker thread
+//! starts, keeps for the checks that follow, and starts afresh after any
+//! check that ended it. A watchdog stops the runner when a check runs past
+//! its time; the memory, output, CPU and process limits are the sandbox's.
+//! What the runner prints goes to a log file of the grader's, quoted (its
+//! end) in the instructor's report, never read as a result.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use checks::{Settings, Status};
-use wait_timeout::ChildExt;
+use checks::{Check, Status};
 
+use crate::remote::Connection;
 use crate::sandbox::{self, Mount, Sandbox};
 
 /// What one check may use.
@@ -25,12 +28,12 @@ use crate::sandbox::{self, Mount, Sandbox};
 pub struct Limits {
     /// Wall-clock time.
     pub timeout: Duration,
-    /// Memory the process may allocate (its data segment and anonymous
+    /// Memory the runner may allocate (its data segment and anonymous
     /// mappings), in MiB; applied on CPU only.
     pub memory_mib: u64,
-    /// Bytes the check may print (stdout and stderr together), in MiB.
+    /// Bytes the runner may print (stdout and stderr together), in MiB.
     pub output_mib: u64,
-    /// libtorch's threads in the child.
+    /// libtorch's threads in the runner.
     pub threads: i32,
     /// The time limit and threads of a training check.
     pub training_timeout: Duration,
@@ -44,104 +47,9 @@ impl Limits {
     }
 }
 
-/// The hidden `__check` command: what the parent tells the child.
-#[derive(Debug, clap::Args)]
-pub struct ChildArgs {
-    #[arg(long)]
-    index: usize,
-    #[arg(long)]
-    result: PathBuf,
-    #[arg(long)]
-    memory_mib: u64,
-    #[arg(long)]
-    output_mib: u64,
-    #[arg(long)]
-    threads: i32,
-    #[arg(long)]
-    seed: i64,
-    #[arg(long)]
-    cuda: bool,
-    #[arg(long)]
-    artifacts: Option<PathBuf>,
-    #[arg(long)]
-    cache: Option<PathBuf>,
-    /// The runner built from the student's files.
-    #[arg(long)]
-    runner: PathBuf,
-    /// The libtorch folder the runner was built against.
-    #[arg(long)]
-    libtorch: PathBuf,
-    /// CPU seconds the runner may use.
-    #[arg(long)]
-    cpu_seconds: Option<u64>,
-    /// bubblewrap, to start the runner in the sandbox (without: unsandboxed).
-    #[arg(long)]
-    bwrap: Option<PathBuf>,
-}
-
-const MIB: u64 = 1 << 20;
-
-/// The child: limits itself, starts the runner, runs check `index`
-/// against it, writes its status. Exit status 0 when the result was written.
-pub fn serve(args: ChildArgs) -> ExitCode {
-    use rlimit::Resource;
-    let limits = [
-        (Resource::CORE, 0),
-        (Resource::FSIZE, args.output_mib * MIB),
-        // CUDA maps device memory into the address space; a data limit
-        // would break it, so the GPU runs without one.
-        (Resource::DATA, if args.cuda { rlimit::INFINITY } else { args.memory_mib * MIB }),
-    ];
-    for (resource, limit) in limits {
-        if let Err(error) = resource.set(limit, limit) {
-            eprintln!("grader: cannot set the limit {resource:?}: {error}");
-            return ExitCode::from(3);
-        }
-    }
-    tch::set_num_threads(args.threads);
-    let device = if args.cuda { tch::Device::Cuda(0) } else { tch::Device::Cpu };
-    Settings { device, seed: args.seed, artifacts: args.artifacts, cache: args.cache }.install();
-
-    let runner = RunnerSpec {
-        binary: args.runner.clone(),
-        libtorch: args.libtorch.clone(),
-        sandbox: Sandbox::with(args.bwrap.clone()),
-        threads: args.threads,
-        memory_mib: if args.cuda { None } else { Some(args.memory_mib) },
-        output_mib: args.output_mib,
-        cpu_seconds: args.cpu_seconds,
-    };
-    match runner.start() {
-        Ok(connection) => crate::remote::connect(connection),
-        Err(error) => {
-            eprintln!("grader: cannot start the runner: {error}");
-            return ExitCode::from(3);
-        }
-    }
-    let Some(check) = crate::suite::checks().into_iter().nth(args.index) else {
-        eprintln!("grader: there is no check number {}", args.index);
-        return ExitCode::from(3);
-    };
-    let status = checks::run(&check);
-    let written = serde_json::to_vec(&status)
-        .map_err(std::io::Error::other)
-        .and_then(|json| {
-            let partial = args.result.with_extension("partial");
-            std::fs::write(&partial, json)?;
-            std::fs::rename(&partial, &args.result)
-        });
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("grader: cannot write {}: {error}", args.result.display());
-            ExitCode::from(3)
-        }
-    }
-}
-
 /// How to start a runner: its binary, the libtorch it was built against,
 /// and its limits.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunnerSpec {
     pub binary: PathBuf,
     pub libtorch: PathBuf,
@@ -149,15 +57,14 @@ pub struct RunnerSpec {
     pub threads: i32,
     pub memory_mib: Option<u64>,
     pub output_mib: u64,
-    /// CPU seconds the runner may use, all its threads together.
+    /// CPU seconds the runner may use over its life, all threads together.
     pub cpu_seconds: Option<u64>,
 }
 
 impl RunnerSpec {
     /// Starts the runner, sandboxed, with its replies on a pipe and what it
-    /// prints on this process's stderr (the check's output file, whose size
-    /// the runner's file-size limit caps).
-    pub fn start(&self) -> std::io::Result<crate::remote::Connection> {
+    /// prints in `log` (whose size the runner's file-size limit caps).
+    pub fn start(&self, log: &Path) -> std::io::Result<Connection> {
         let mut mounts = vec![Mount::read_only(&self.binary, "/runner/runner")];
         mounts.extend(crate::compile::libtorch_mounts(&self.libtorch));
         let program = self.sandbox.path_of(&mounts[0]).to_owned();
@@ -169,141 +76,102 @@ impl RunnerSpec {
             processes: Some(512),
             open_files: Some(256),
         };
+        let output = File::create(log)?;
         let mut child = self
             .sandbox
             .command(&program, &[], &mounts, &env, Path::new("/"), limits)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(output)
             .spawn()?;
         let requests = std::io::BufWriter::new(child.stdin.take().expect("piped"));
         let replies = std::io::BufReader::new(child.stdout.take().expect("piped"));
-        let (sandboxed, limits) = (self.sandbox.is_sandboxed(), (self.memory_mib, self.output_mib));
+        let (sandboxed, memory_mib, output_mib) = (self.sandbox.is_sandboxed(), self.memory_mib, self.output_mib);
+        let log = log.to_owned();
         let autopsy = Box::new(move |exit: ExitStatus| {
             // bubblewrap reports a signal that ended the runner as 128 + signal.
             let signal = exit.signal().or_else(|| exit.code().filter(|&c| sandboxed && c > 128).map(|c| c - 128));
-            let stderr = tail_of_stderr();
-            how_it_died(signal, exit.code(), &stderr, limits.0, limits.1)
+            how_it_died(signal, exit.code(), &tail(&log, 64 * 1024), memory_mib, output_mib)
         });
-        Ok(crate::remote::Connection { child, requests, replies, autopsy })
+        Ok(Connection { child, requests, replies, autopsy, timed_out: Arc::new(AtomicBool::new(false)) })
     }
 }
 
-/// What this process's stderr (a file) holds at its end.
-fn tail_of_stderr() -> String {
-    tail(Path::new("/proc/self/fd/2"), 64 * 1024)
-}
-
-/// Kills `child`'s process group (the child made it its own), so that
-/// nothing it started outlives it.
-pub fn kill_group(child: &std::process::Child) {
-    // SAFETY: kill(2) with a negative pid signals that process group; the
-    // group is the child's own (process_group(0)), or it is gone.
-    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-}
-
-/// How one isolated check ended.
+/// How one check ended.
 #[derive(Debug)]
 pub struct Outcome {
     pub status: Status,
     pub seconds: f64,
-    /// The end of what the check printed (stdout and stderr), for the
+    /// The end of what the runner printed during the check, for the
     /// instructor's report.
     pub output: String,
 }
 
-/// The parent: runs check `index` in a child process under `limits`, with
-/// its files in `folder`, against the runner `runner`.
-pub fn run_isolated(
-    index: usize,
-    limits: Limits,
-    settings: &Settings,
-    folder: &Path,
-    runner: &RunnerSpec,
-) -> Outcome {
-    let started = Instant::now();
-    let result = folder.join(format!("check-{index}.json"));
-    let output_path = folder.join(format!("check-{index}.out"));
-    let status = match spawn_and_wait(index, limits, settings, &result, &output_path, runner) {
-        Err(error) => Status::Crashed(format!("the grader could not run this check: {error}")),
-        Ok(None) => Status::TimedOut(limits.timeout.as_secs()),
-        Ok(Some(exit)) => match std::fs::read(&result) {
-            Ok(json) => match serde_json::from_slice::<Status>(&json) {
-                Ok(status) => out_of_memory_as_crash(status, limits),
-                Err(error) => Status::Crashed(format!("the check's result could not be read: {error}")),
-            },
-            Err(_) => Status::Crashed(how_it_died(
-                exit.signal(),
-                exit.code(),
-                &tail(&output_path, limits.output_mib * MIB),
-                Some(limits.memory_mib),
-                limits.output_mib,
-            )),
-        },
-    };
-    Outcome { status, seconds: started.elapsed().as_secs_f64(), output: tail(&output_path, 2048) }
+/// One worker's runner: started on the first check, kept while it works.
+pub struct Worker {
+    spec: RunnerSpec,
+    log: PathBuf,
 }
 
-/// Starts the child and waits for it: `None` if it ran out of time (it is
-/// then killed, with anything it started).
-fn spawn_and_wait(
-    index: usize,
-    limits: Limits,
-    settings: &Settings,
-    result: &Path,
-    output_path: &Path,
-    runner: &RunnerSpec,
-) -> std::io::Result<Option<ExitStatus>> {
-    let output = File::create(output_path)?;
-    let exe = std::env::current_exe()?;
-    let mut command = Command::new(exe);
-    command
-        .arg("__check")
-        .args(["--index", &index.to_string()])
-        .arg("--result")
-        .arg(result)
-        .args(["--memory-mib", &limits.memory_mib.to_string()])
-        .args(["--output-mib", &limits.output_mib.to_string()])
-        .args(["--threads", &limits.threads.to_string()])
-        .args(["--seed", &settings.seed.to_string()])
-        .stdin(Stdio::null())
-        .stdout(output.try_clone()?)
-        .stderr(output)
-        // Its own process group, so that a timeout kills whatever it started.
-        .process_group(0);
-    if settings.device.is_cuda() {
-        command.arg("--cuda");
+impl Worker {
+    /// A worker whose runners log to `log`.
+    pub fn new(spec: RunnerSpec, log: PathBuf) -> Worker {
+        Worker { spec, log }
     }
-    if let Some(artifacts) = &settings.artifacts {
-        command.arg("--artifacts").arg(artifacts);
+
+    /// Runs `check` under `limits` against this worker's runner (started
+    /// now if there is none, or none of these limits).
+    pub fn run(&mut self, check: &Check, limits: Limits) -> Outcome {
+        let started = Instant::now();
+        let spec = RunnerSpec { threads: limits.threads, ..self.spec.clone() };
+        let logged_before = std::fs::metadata(&self.log).map_or(0, |m| m.len());
+        let fresh = crate::remote::current_spec().as_ref() != Some(&spec)
+            || logged_before > (self.spec.output_mib << 20) / 2;
+        let logged_before = if fresh {
+            crate::remote::disconnect();
+            match spec.start(&self.log) {
+                Ok(connection) => crate::remote::connect(connection, spec.clone()),
+                Err(error) => {
+                    return Outcome {
+                        status: Status::Crashed(format!("the grader could not start the runner: {error}")),
+                        seconds: started.elapsed().as_secs_f64(),
+                        output: String::new(),
+                    };
+                }
+            }
+            0
+        } else {
+            logged_before
+        };
+        let watchdog = crate::remote::watchdog(limits.timeout);
+        let status = out_of_memory_as_crash(checks::run(check), spec.memory_mib);
+        drop(watchdog);
+        if !matches!(status, Status::Passed | Status::Wrong(_) | Status::NotAttempted | Status::Panicked(_)) {
+            // A runner that died, hung or broke the protocol is not used again.
+            crate::remote::disconnect();
+        }
+        let status = match status {
+            Status::TimedOut(_) => Status::TimedOut(limits.timeout.as_secs()),
+            status => status,
+        };
+        Outcome { status, seconds: started.elapsed().as_secs_f64(), output: tail_from(&self.log, logged_before, 2048) }
     }
-    if let Some(cache) = &settings.cache {
-        command.arg("--cache").arg(cache);
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        crate::remote::disconnect();
     }
-    command.arg("--runner").arg(&runner.binary).arg("--libtorch").arg(&runner.libtorch);
-    // The wall-clock limit, on every thread the runner may use, and a margin.
-    let cpu_seconds = limits.timeout.as_secs() * limits.threads.max(1) as u64 * 2 + 30;
-    command.args(["--cpu-seconds", &cpu_seconds.to_string()]);
-    if let Some(bwrap) = runner.sandbox.bwrap() {
-        command.arg("--bwrap").arg(bwrap);
-    }
-    let mut child = command.spawn()?;
-    let exit = child.wait_timeout(limits.timeout)?;
-    kill_group(&child);
-    if exit.is_none() {
-        child.wait()?;
-    }
-    Ok(exit)
 }
 
 /// libtorch reports a failed allocation as an error (a panic in tch); it is
 /// the same event as Rust's allocator giving up, so it is graded the same.
-fn out_of_memory_as_crash(status: Status, limits: Limits) -> Status {
+fn out_of_memory_as_crash(status: Status, memory_mib: Option<u64>) -> Status {
     match status {
         Status::Panicked(message)
             if message.contains("can't allocate memory") || message.contains("CUDA out of memory") =>
         {
-            Status::Crashed(out_of_memory(Some(limits.memory_mib)))
+            Status::Crashed(out_of_memory(memory_mib))
         }
         status => status,
     }
@@ -316,9 +184,9 @@ fn out_of_memory(memory_mib: Option<u64>) -> String {
     }
 }
 
-/// Why a child that wrote no result ended, from its exit status and its
-/// output (where the Rust runtime and the C++ runtime say what killed them,
-/// perhaps followed by a backtrace).
+/// Why a runner ended, from the signal or exit status and from its output
+/// (where the Rust runtime and the C++ runtime say what killed them, perhaps
+/// followed by a backtrace).
 fn how_it_died(signal: Option<i32>, code: Option<i32>, output: &str, memory_mib: Option<u64>, output_mib: u64) -> String {
     if output.contains("has overflowed its stack") {
         return "stack overflow: look for a recursion that never ends, or a very large local array".to_owned();
@@ -348,17 +216,31 @@ fn how_it_died(signal: Option<i32>, code: Option<i32>, output: &str, memory_mib:
 /// The last `bytes` bytes of a file, as text, from a line start where there
 /// is one.
 fn tail(path: &Path, bytes: u64) -> String {
+    tail_from(path, 0, bytes)
+}
+
+/// The last `bytes` bytes of a file after `start`, as text.
+fn tail_from(path: &Path, start: u64, bytes: u64) -> String {
     let read = || -> std::io::Result<String> {
         let mut file = File::open(path)?;
         let length = file.metadata()?.len();
-        file.seek(SeekFrom::Start(length.saturating_sub(bytes)))?;
+        let from = length.saturating_sub(bytes).max(start);
+        file.seek(SeekFrom::Start(from))?;
         let mut buffer = Vec::new();
         file.read_to_end(&mut buffer)?;
         let text = String::from_utf8_lossy(&buffer).into_owned();
-        Ok(match (length > bytes, text.find('\n')) {
+        Ok(match (from > start, text.find('\n')) {
             (true, Some(newline)) => text[newline + 1..].to_owned(),
             _ => text,
         })
     };
     read().unwrap_or_default()
+}
+
+/// Kills `child`'s process group (the child made it its own), so that
+/// nothing it started outlives it.
+pub fn kill_group(child: &std::process::Child) {
+    // SAFETY: kill(2) with a negative pid signals that process group; the
+    // group is the child's own (process_group(0)), or it is gone.
+    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
 }

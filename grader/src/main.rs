@@ -73,10 +73,6 @@ enum Command {
     /// Grades a class: one folder per student in SUBMISSIONS, each graded in
     /// a scratch copy of the kit; a report per student and gradebook.csv.
     Batch(batch::BatchArgs),
-    /// Runs one check in this process and writes its status (used by the
-    /// grader itself, once per check).
-    #[command(name = "__check", hide = true)]
-    Check(isolate::ChildArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -161,7 +157,6 @@ pub enum DeviceChoice {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Check(args)) => isolate::serve(args),
         Some(Command::Hint { exercise }) => hint(&exercise),
         Some(Command::SyncExercises(args)) => match sync::run(args) {
             Ok(false) => ExitCode::from(1),

@@ -8,9 +8,12 @@
 //! When the runner dies or breaks the protocol, the call ends the check with
 //! a [`Status`] (crashed) that the grader, not the runner, decided.
 
+use std::cell::RefCell;
 use std::io::{BufReader, BufWriter};
 use std::process::{Child, ChildStdin, ChildStdout};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use checks::{Bonus, Implementation, Status};
 use fcn_kit::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, Window};
@@ -31,15 +34,63 @@ pub struct Connection {
     pub replies: BufReader<ChildStdout>,
     /// Why the runner ended, from its exit status and what it printed.
     pub autopsy: Box<dyn Fn(std::process::ExitStatus) -> String + Send>,
+    /// Set by the watchdog that stopped the runner for running too long.
+    pub timed_out: Arc<AtomicBool>,
 }
 
-static CONNECTION: OnceLock<Mutex<Connection>> = OnceLock::new();
-
-/// Makes `connection` the runner this process's checks talk to.
-pub fn connect(connection: Connection) {
-    if CONNECTION.set(Mutex::new(connection)).is_err() {
-        panic!("the grader connected to a runner twice");
+impl Connection {
+    /// Stops the runner and everything it started, and reaps it.
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        crate::isolate::kill_group(&self.child);
+        let _ = self.child.wait();
     }
+}
+
+thread_local! {
+    /// The runner this thread's checks talk to, and how it was started.
+    static CONNECTION: RefCell<Option<(Connection, crate::isolate::RunnerSpec)>> = const { RefCell::new(None) };
+}
+
+/// Makes `connection` (started as `spec` says) the runner this thread's
+/// checks talk to.
+pub fn connect(connection: Connection, spec: crate::isolate::RunnerSpec) {
+    disconnect();
+    CONNECTION.with_borrow_mut(|slot| *slot = Some((connection, spec)));
+}
+
+/// Stops this thread's runner, if it has one.
+pub fn disconnect() {
+    if let Some((mut connection, _)) = CONNECTION.with_borrow_mut(Option::take) {
+        connection.stop();
+    }
+}
+
+/// How this thread's runner was started, if it has one.
+pub fn current_spec() -> Option<crate::isolate::RunnerSpec> {
+    CONNECTION.with_borrow(|slot| slot.as_ref().map(|(_, spec)| spec.clone()))
+}
+
+/// Stops this thread's runner after `timeout`, unless the guard it returns
+/// is dropped first. A call waiting on a stopped runner ends its check as
+/// timed out.
+pub fn watchdog(timeout: Duration) -> Option<std::sync::mpsc::Sender<()>> {
+    let (pid, flag) = CONNECTION.with_borrow(|slot| {
+        slot.as_ref().map(|(connection, _)| (connection.child.id() as libc::pid_t, connection.timed_out.clone()))
+    })?;
+    let (guard, stop) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(timeout) {
+            flag.store(true, Ordering::SeqCst);
+            // SAFETY: kill(2) on the runner (bubblewrap, whose sandbox dies
+            // with it) and on its process group when it is unsandboxed.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+    });
+    Some(guard)
 }
 
 /// Ends the check: the runner broke, and the grader says how.
@@ -49,29 +100,39 @@ fn broken(why: String) -> ! {
 
 /// Sends `request` with `tensors`; the reply, or the end of the check.
 fn call(request: &Request, tensors: &[(String, Tensor)]) -> (Reply, Tensors) {
-    let mut guard = CONNECTION.get().expect("the grader starts a runner before any check").lock().unwrap_or_else(|e| e.into_inner());
-    let connection = &mut *guard;
-    let sent = write_frame(&mut connection.requests, request, tensors);
-    let reply = match sent {
-        Ok(()) => read_frame::<Reply>(&mut connection.replies),
-        Err(error) => Err(runner_protocol::FrameError::Io(error)),
-    };
+    let reply = CONNECTION.with_borrow_mut(|slot| {
+        let (connection, _) = slot.as_mut().expect("the grader starts a runner before any check");
+        let sent = write_frame(&mut connection.requests, request, tensors);
+        let reply = match sent {
+            Ok(()) => read_frame::<Reply>(&mut connection.replies),
+            Err(error) => Err(runner_protocol::FrameError::Io(error)),
+        };
+        match reply {
+            Ok(Some((Reply::Done { listing, number }, tensors))) => Ok((Reply::Done { listing, number }, tensors)),
+            Ok(Some((other, _))) => Ok((other, Vec::new())),
+            Ok(None) | Err(runner_protocol::FrameError::Io(_)) => {
+                let _ = connection.child.kill();
+                let status = connection.child.wait();
+                Err(if connection.timed_out.load(Ordering::SeqCst) {
+                    Status::TimedOut(0)
+                } else {
+                    Status::Crashed(match status {
+                        Ok(status) => (connection.autopsy)(status),
+                        Err(error) => format!("the runner stopped answering ({error})"),
+                    })
+                })
+            }
+            Err(runner_protocol::FrameError::Invalid(why)) => {
+                connection.stop();
+                Err(Status::Crashed(format!("the runner's reply broke the protocol: {why}")))
+            }
+        }
+    });
     match reply {
-        Ok(Some((Reply::Done { listing, number }, tensors))) => (Reply::Done { listing, number }, tensors),
-        Ok(Some((Reply::NotAttempted, _))) => panic!("not yet implemented"),
-        Ok(Some((Reply::Panicked { message }, _))) => panic!("{}", runner_protocol::clean_message(&message)),
-        Ok(None) | Err(runner_protocol::FrameError::Io(_)) => {
-            let _ = connection.child.kill();
-            let status = connection.child.wait();
-            broken(match status {
-                Ok(status) => (connection.autopsy)(status),
-                Err(error) => format!("the runner stopped answering ({error})"),
-            })
-        }
-        Err(runner_protocol::FrameError::Invalid(why)) => {
-            let _ = connection.child.kill();
-            broken(format!("the runner's reply broke the protocol: {why}"))
-        }
+        Ok((Reply::NotAttempted, _)) => panic!("not yet implemented"),
+        Ok((Reply::Panicked { message }, _)) => panic!("{}", runner_protocol::clean_message(&message)),
+        Ok(done) => done,
+        Err(status) => std::panic::panic_any(status),
     }
 }
 

@@ -49,7 +49,7 @@ pub struct Limits {
 }
 
 /// How student code is isolated on this machine.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sandbox {
     /// bubblewrap, or `None` to run unsandboxed.
     bwrap: Option<PathBuf>,

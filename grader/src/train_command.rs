@@ -108,7 +108,10 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
                 output_mib: 16,
                 cpu_seconds: None,
             };
-            crate::remote::connect(runner.start().map_err(|e| format!("cannot start the runner: {e}"))?);
+            let log = args.out.join("runner.log");
+            std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+            let connection = runner.start(&log).map_err(|e| format!("cannot start the runner: {e}"))?;
+            crate::remote::connect(connection, runner);
             _built = built;
             stages::<crate::remote::Remote>()
         }

@@ -219,7 +219,7 @@ pub fn ensure(condition: bool, why: impl FnOnce() -> String) -> Result<(), Strin
 
 /// What a grading run asks of the checks that train networks: where they run,
 /// with which seed, and where they may leave pictures and tables for the
-/// report. Set once per process, before any check runs.
+/// report. Set on each thread that runs checks, before it runs them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub device: tch::Device,
@@ -236,17 +236,18 @@ impl Default for Settings {
     }
 }
 
-static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+thread_local! {
+    static SETTINGS: std::cell::RefCell<Option<Settings>> = const { std::cell::RefCell::new(None) };
+}
 
 impl Settings {
-    /// Makes `self` the settings of this process. Returns `false` if settings
-    /// were already set (they stay as they were).
-    pub fn install(self) -> bool {
-        SETTINGS.set(self).is_ok()
+    /// Makes `self` the settings of the checks this thread runs.
+    pub fn install(self) {
+        SETTINGS.with_borrow_mut(|settings| *settings = Some(self));
     }
 
-    /// The settings of this process: the installed ones, or the defaults.
+    /// The settings of this thread: the installed ones, or the defaults.
     pub fn current() -> Settings {
-        SETTINGS.get().cloned().unwrap_or_default()
+        SETTINGS.with_borrow(Clone::clone).unwrap_or_default()
     }
 }
