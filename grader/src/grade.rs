@@ -1,5 +1,5 @@
 //! Grading one crate of answers: build its runner, run every check against
-//! it, each in a process of its own, and gather the rows.
+//! it, and gather the rows.
 //!
 //! `grader` (the student's own crate, or the reference), `grader
 //! --submission DIR` and each student of `grader batch` all come through

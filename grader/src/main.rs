@@ -40,8 +40,9 @@ it (same name, .md).
 Exit status: 0 when grading completed, whatever the score; 2 when the grader itself could not \
 run (bad arguments, no CUDA device for --device cuda, a report that cannot be written).";
 
-/// Grades the FCN exercises: runs every check against a crate of answers, each
-/// in a process of its own, and reports each check's status and points.
+/// Grades the FCN exercises: builds a crate of answers into a sandboxed
+/// runner, runs every check against it, and reports each check's status and
+/// points.
 #[derive(Debug, Parser)]
 #[command(version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 struct Cli {

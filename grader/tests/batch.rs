@@ -154,6 +154,11 @@ fn class(root: &Path, out: &Path) {
         "    while pool4_scale != 1.0 { std::hint::black_box(pool4_scale); }",
     );
     put(root, "at_once_hangs", &with("fcn8s.rs", hangs));
+    // A signature that no longer fits: the error shows where vgg16 is called
+    // (FCN-16s, FCN-8s, the worked example), but vgg.rs is at fault.
+    let changed = solution("vgg.rs").replace("pub fn vgg16(path: &nn::Path, config: FcnConfig)", "pub fn vgg16(path: &nn::Path, config: FcnConfig, _extra: bool)");
+    assert_ne!(changed, solution("vgg.rs"), "vgg16's signature is where the test expects it");
+    put(root, "changes_a_signature", &with("vgg.rs", changed));
     let aborts = insert_after(&solution("vgg.rs"), "// BEGIN SOLUTION", "    std::process::abort();");
     put(root, "vgg_aborts", &with("vgg.rs", aborts));
     // The whole crate, with its tests emptied and its manifest broken: only
@@ -177,9 +182,9 @@ fn class(root: &Path, out: &Path) {
         &format!("panic!(\"{{}}\", include_str!(\"{}/tests/src/networks.rs\"))", kit.display()),
     );
     let vgg = format!(
-        "#[path = \"{}/solutions/src/vgg.rs\"]\nmod answer;\n{}",
-        kit.display(),
-        with_body(&stub("vgg.rs"), "vgg16", "answer::vgg16(path, config)")
+        "{}\n#[path = \"{}/solutions/src/vgg.rs\"]\nmod answer;\n",
+        with_body(&stub("vgg.rs"), "vgg16", "answer::vgg16(path, config)"),
+        kit.display()
     );
     put(root, "reads_the_reference", &[&with("bilinear.rs", bilinear)[..1], &[("vgg.rs", vgg)]].concat());
     let mut reads = all_solved();
@@ -303,6 +308,7 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
         ("at_once_hangs", "10", "7", "15", "32", "26"),
         ("builds_forever", "10", "7", "16", "33", "19"),
         ("calls_libtorch_from_scratch", "10", "7", "16", "33", "6"),
+        ("changes_a_signature", "10", "0", "0", "10", "26"),
         ("complete", "10", "7", "16", "33", "26"),
         ("edits_tests_and_manifest", "10", "7", "16", "33", "26"),
         ("fcn16s_panics", "10", "7", "9", "26", "26"),
@@ -336,6 +342,9 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
         assert!(notes(student).contains(says), "{student}: {:?} does not say {says:?}", notes(student));
     }
     assert!(!notes("fcn8s_does_not_compile").contains("vgg.rs"), "only the broken file is blamed");
+    let changed = notes("changes_a_signature");
+    assert!(changed.contains("vgg.rs does not compile"), "{changed}");
+    assert!(!changed.contains("fcn16s.rs") && !changed.contains("fcn8s.rs"), "a caller is blamed: {changed}");
 
     // Each run-time misbehaviour is graded with its status, by the grader.
     let results: serde_json::Value =
@@ -369,7 +378,8 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
     // Nothing of the hidden checks' source reaches a report.
     for (path, contents) in files(&out) {
         let text = String::from_utf8_lossy(&contents);
-        assert!(!text.contains("fn vgg_same_features") && !text.contains(FORGED), "{} holds what it must not", path.display());
+        let leaked = text.contains("Hidden checks for exercise 2") || text.contains("fn vgg_same_features");
+        assert!(!leaked && !text.contains(FORGED), "{} holds what it must not", path.display());
     }
     // OUT holds the grader's files and nothing else; the kit is untouched.
     let allowed = ["results.json", "results.md", "report.txt", "grading.json", "gradebook.csv", "canary.txt"];
