@@ -465,7 +465,7 @@ fn workspace_manifest(manifest: &str) -> String {
         .lines()
         .filter(|line| {
             let name = line.split('=').next().unwrap_or_default().trim();
-            !(line.contains("path = ") && !CRATES.contains(&name))
+            !line.contains("path = ") || CRATES.contains(&name)
         })
         .map(|line| format!("{line}\n"))
         .collect()

@@ -272,7 +272,7 @@ fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs:
                 broken(format!("the runner sent {name} in a shape that is not its variable's"));
             }
             // d/dv of sum(v * g) is g: this puts the runner's gradient into v.grad.
-            surrogate = surrogate + (variable * grad.to_device(device)).sum(Kind::Float);
+            surrogate += (variable * grad.to_device(device)).sum(Kind::Float);
         }
         if surrogate.requires_grad() {
             surrogate.backward();

@@ -154,7 +154,7 @@ fn answer(request: Request, tensors: Tensors, kept: &mut Option<Kept>) -> (Reply
             let Kept { store, outputs } = kept.take().expect("a backward pass needs a kept forward pass before it");
             let mut total = Tensor::zeros([], (Kind::Float, Device::Cpu));
             for (name, output) in &outputs {
-                total = total + (output * take(name)).sum(Kind::Float);
+                total += (output * take(name)).sum(Kind::Float);
             }
             total.backward();
             let mut grads: Tensors = store
