@@ -180,6 +180,9 @@ fn grade_one(
     args: &BatchArgs,
     options: &crate::grade::Options,
 ) -> Result<Row, String> {
+    if name.starts_with('.') || name == "gradebook.csv" || name.ends_with(".partial") {
+        return Err(format!("{name:?} is not a student's folder name the gradebook can use: rename it"));
+    }
     let folder = out.join(name);
     if std::fs::symlink_metadata(submission).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err("the submission folder is a symbolic link, which is not followed".to_owned());

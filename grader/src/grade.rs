@@ -47,6 +47,12 @@ pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options
     let built = runner_kit.build_runner(&screened, options.build_timeout)?;
     notes.extend(built.notes.iter().cloned());
 
+    // Fresh random cases for every grading, unless the caller fixed them.
+    let cases = match options.settings.cases {
+        0 => fresh_cases(),
+        cases => cases,
+    };
+    let options = &Options { settings: checks::Settings { cases, ..options.settings.clone() }, ..options.clone() };
     let checks = suite::checks();
     let selected: Vec<usize> =
         (0..checks.len()).filter(|&i| options.only.is_none_or(|e| checks[i].exercise == e)).collect();
@@ -100,7 +106,17 @@ pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options
         training,
         notes,
         sandboxed: runner_kit.sandbox.is_sandboxed(),
+        cases,
     })
+}
+
+/// A seed no one can know ahead: from the clock and the process.
+fn fresh_cases() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    hasher.write_u32(std::process::id());
+    hasher.finish().max(1)
 }
 
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());

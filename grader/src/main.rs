@@ -122,6 +122,11 @@ struct GradeArgs {
     #[arg(long, default_value_t = 0)]
     seed: i64,
 
+    /// Seed of the checks' random cases (default: a fresh one each run; the
+    /// reports say which, and this repeats them).
+    #[arg(long, value_name = "N")]
+    cases: Option<u64>,
+
     /// Seconds each check may run before it is stopped.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     timeout: u64,
@@ -223,7 +228,8 @@ fn grade(args: &GradeArgs) -> Result<(), String> {
     let artifacts = args.json.parent().filter(|f| !f.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
     let _ = std::fs::remove_file(artifacts.join(checks::training::TABLE_FILE));
     let cache = Some(kit.join("target/grader/cache"));
-    let options = options(args, only, Settings { device, seed: args.seed, artifacts: Some(artifacts), cache });
+    let cases = args.cases.unwrap_or(0);
+    let options = options(args, only, Settings { device, seed: args.seed, artifacts: Some(artifacts), cache, cases });
     let runner_kit = compile::RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
     let run = grade::grade(&runner_kit, &submitted, &label, &options)?;
 

@@ -27,6 +27,8 @@ pub struct Run {
     pub notes: Vec<String>,
     /// Whether the student's code ran in the sandbox.
     pub sandboxed: bool,
+    /// The seed of the checks' random cases (`--cases` repeats them).
+    pub cases: u64,
 }
 
 impl Run {
@@ -140,7 +142,7 @@ pub fn terminal(run: &Run, verbose: bool) -> String {
         let _ = writeln!(out, "Bonus: {bonus}/{bonus_max} (the bonus track, not part of the total)");
     }
     if verbose {
-        let _ = writeln!(out, "Device {}, seed {}, {:.1} s", run.device, run.seed, run.seconds);
+        let _ = writeln!(out, "Device {}, seed {}, cases {}, {:.1} s", run.device, run.seed, run.cases, run.seconds);
     }
     if let Some(table) = &run.training {
         out.push('\n');
@@ -207,7 +209,7 @@ pub fn gradescope(run: &Run) -> serde_json::Value {
         "max_score": run.max_score(),
         "extra_data": { "bonus_score": bonus, "bonus_max_score": bonus_max, "sandboxed": run.sandboxed, "notes": run.notes },
         "execution_time": (run.seconds * 10.0).round() / 10.0,
-        "output": std::iter::once(format!("Graded `{}` on {} (seed {}).", run.target, run.device, run.seed))
+        "output": std::iter::once(format!("Graded `{}` on {} (seed {}, cases {}).", run.target, run.device, run.seed, run.cases))
             .chain(run.notes.iter().cloned())
             .collect::<Vec<_>>()
             .join("\n"),
@@ -232,11 +234,13 @@ pub fn markdown(run: &Run) -> String {
     let mut out = format!("# Grading report: `{}`\n\n", run.target);
     let _ = writeln!(
         out,
-        "Score **{}/{}**. Device {}, seed {}, {:.1} s.\n",
+        "Score **{}/{}**. Device {}, seed {}, random cases {} (`--cases {}` repeats them), {:.1} s.\n",
         run.score(),
         run.max_score(),
         run.device,
         run.seed,
+        run.cases,
+        run.cases,
         run.seconds
     );
     if let Some((bonus, bonus_max)) = run.bonus() {

@@ -76,7 +76,7 @@ impl Sandbox {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .output()
-            .map_err(|e| format!("no sandbox: cannot run {}: {e}", bwrap.display()))?;
+            .map_err(|e| format!("no sandbox: cannot run {}: {e}; the grader needs {NEEDS}", bwrap.display()))?;
         if !probe.status.success() {
             return Err(format!(
                 "no sandbox: {} cannot make its namespaces here ({}); the grader needs {NEEDS}",

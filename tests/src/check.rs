@@ -228,11 +228,15 @@ pub struct Settings {
     /// Where work that does not depend on the student (the reference's
     /// training runs) is kept between gradings; `None` to redo it each time.
     pub cache: Option<std::path::PathBuf>,
+    /// Mixed into the seed of every check's random cases ([`case_seed`]): 0
+    /// keeps each check's own cases (the kit's tests); a grading draws a
+    /// fresh one, so that no answer can be worked out ahead.
+    pub cases: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { device: tch::Device::Cpu, seed: 0, artifacts: None, cache: None }
+        Settings { device: tch::Device::Cpu, seed: 0, artifacts: None, cache: None, cases: 0 }
     }
 }
 
@@ -249,5 +253,14 @@ impl Settings {
     /// The settings of this thread: the installed ones, or the defaults.
     pub fn current() -> Settings {
         SETTINGS.with_borrow(Clone::clone).unwrap_or_default()
+    }
+}
+
+/// The seed of a check's random cases: the check's own `fixed` seed, mixed
+/// with the run's [`Settings::cases`] (unchanged when that is 0).
+pub fn case_seed(fixed: u64) -> u64 {
+    match Settings::current().cases {
+        0 => fixed,
+        run => fixed ^ run.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17),
     }
 }
