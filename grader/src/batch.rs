@@ -24,7 +24,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::compile::RunnerKit;
-use crate::isolate::Limits;
+use crate::worker::Limits;
 use crate::report::{self, Run};
 
 #[derive(Debug, Args)]
@@ -111,7 +111,7 @@ pub fn run(args: BatchArgs) -> Result<(), String> {
     if students.is_empty() {
         return Err(format!("{} has no submission folders", args.submissions.display()));
     }
-    let sandbox = crate::choose_sandbox(args.unsandboxed, true)?;
+    let sandbox = crate::sandbox::Sandbox::choose(args.unsandboxed, true)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     let out = args.out.canonicalize().map_err(|e| format!("{}: {e}", args.out.display()))?;
     let runner_kit = RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
@@ -146,7 +146,7 @@ pub fn run(args: BatchArgs) -> Result<(), String> {
                 loop {
                     let n = next.fetch_add(1, Ordering::SeqCst);
                     let Some(submission) = students.get(n) else { break };
-                    let name = crate::folder_name(submission);
+                    let name = crate::submission::folder_name(submission);
                     progress.set_message(name.clone());
                     let row = grade_one(&runner_kit, &out, submission, &name, &args, &options).unwrap_or_else(|why| Row {
                         student: name.clone(),

@@ -268,7 +268,7 @@ impl RunnerKit {
             text
         });
         let status = child.wait_timeout(timeout).map_err(|e| e.to_string())?;
-        crate::isolate::kill_group(&child);
+        crate::worker::kill_group(&child);
         let status = match status {
             Some(status) => status,
             None => {

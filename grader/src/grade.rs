@@ -14,7 +14,7 @@ use checks::{Settings, Status};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::compile::RunnerKit;
-use crate::isolate::{Limits, RunnerSpec, Worker};
+use crate::worker::{Limits, RunnerSpec, Worker};
 use crate::report::Run;
 use crate::submission::Submitted;
 use crate::suite::{self, Graded};

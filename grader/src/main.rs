@@ -4,7 +4,7 @@ mod batch;
 mod compile;
 mod export;
 mod grade;
-mod isolate;
+mod worker;
 mod remote;
 mod report;
 mod sandbox;
@@ -21,7 +21,7 @@ use std::time::Duration;
 use checks::Settings;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use isolate::Limits;
+use worker::Limits;
 use sandbox::Sandbox;
 use suite::Target;
 
@@ -217,13 +217,13 @@ fn grade(args: &GradeArgs) -> Result<(), String> {
     }
     let kit = args.kit.clone().unwrap_or_else(grade::default_kit);
     let (submitted, label, others) = match &args.submission {
-        Some(folder) => (submission::read(folder), folder_name(folder), true),
+        Some(folder) => (submission::read(folder), submission::folder_name(folder), true),
         None => {
             let crate_folder = if args.target == Target::Solutions { "solutions/src" } else { "exercises/src" };
             (submission::from_crate(&kit.join(crate_folder)), args.target.name().to_owned(), false)
         }
     };
-    let sandbox = choose_sandbox(args.unsandboxed, others)?;
+    let sandbox = Sandbox::choose(args.unsandboxed, others)?;
     let device = resolve_device(args.device)?;
     let artifacts = args.json.parent().filter(|f| !f.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
     let _ = std::fs::remove_file(artifacts.join(checks::training::TABLE_FILE));
@@ -240,26 +240,6 @@ fn grade(args: &GradeArgs) -> Result<(), String> {
     write(&markdown_path, &report::markdown(&run))?;
     show(&format!("Reports: {} and {}\n", args.json.display(), markdown_path.display()));
     Ok(())
-}
-
-/// The sandbox, or why grading cannot go on. Someone else's code (`others`)
-/// is never run unsandboxed unless the instructor says so; a student's own
-/// crate is, with a note, when the machine has no sandbox.
-pub fn choose_sandbox(unsandboxed: bool, others: bool) -> Result<Sandbox, String> {
-    if unsandboxed {
-        return Ok(Sandbox::unsandboxed());
-    }
-    match Sandbox::find() {
-        Ok(sandbox) => Ok(sandbox),
-        Err(why) if others => Err(format!(
-            "{why}.\nGrading other people's code needs the sandbox; pass --unsandboxed to grade without it \
-             (every report then says so)"
-        )),
-        Err(why) => {
-            eprintln!("grader: {why}; your crate is graded without it");
-            Ok(Sandbox::unsandboxed())
-        }
-    }
 }
 
 /// The grading options the command line gives.
@@ -282,11 +262,6 @@ fn options(args: &GradeArgs, only: Option<checks::Exercise>, settings: Settings)
         build_timeout: Duration::from_secs(args.build_timeout),
         progress: true,
     }
-}
-
-/// The last part of a folder's path, for reports.
-pub fn folder_name(folder: &Path) -> String {
-    folder.file_name().map_or_else(|| folder.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Prints to stdout; a closed stdout (`grader | head`) does not stop the

@@ -42,19 +42,19 @@ impl Connection {
     /// Stops the runner and everything it started, and reaps it.
     fn stop(&mut self) {
         let _ = self.child.kill();
-        crate::isolate::kill_group(&self.child);
+        crate::worker::kill_group(&self.child);
         let _ = self.child.wait();
     }
 }
 
 thread_local! {
     /// The runner this thread's checks talk to, and how it was started.
-    static CONNECTION: RefCell<Option<(Connection, crate::isolate::RunnerSpec)>> = const { RefCell::new(None) };
+    static CONNECTION: RefCell<Option<(Connection, crate::worker::RunnerSpec)>> = const { RefCell::new(None) };
 }
 
 /// Makes `connection` (started as `spec` says) the runner this thread's
 /// checks talk to.
-pub fn connect(connection: Connection, spec: crate::isolate::RunnerSpec) {
+pub fn connect(connection: Connection, spec: crate::worker::RunnerSpec) {
     disconnect();
     CONNECTION.with_borrow_mut(|slot| *slot = Some((connection, spec)));
 }
@@ -67,7 +67,7 @@ pub fn disconnect() {
 }
 
 /// How this thread's runner was started, if it has one.
-pub fn current_spec() -> Option<crate::isolate::RunnerSpec> {
+pub fn current_spec() -> Option<crate::worker::RunnerSpec> {
     CONNECTION.with_borrow(|slot| slot.as_ref().map(|(_, spec)| spec.clone()))
 }
 

@@ -87,19 +87,29 @@ impl Sandbox {
         Ok(Sandbox { bwrap: Some(bwrap) })
     }
 
+    /// The sandbox, or why grading cannot go on. Someone else's code (`others`)
+    /// is never run unsandboxed unless the instructor says so; a student's own
+    /// crate is, with a note, when the machine has no sandbox.
+    pub fn choose(unsandboxed: bool, others: bool) -> Result<Sandbox, String> {
+        if unsandboxed {
+            return Ok(Sandbox::unsandboxed());
+        }
+        match Sandbox::find() {
+            Ok(sandbox) => Ok(sandbox),
+            Err(why) if others => Err(format!(
+                "{why}.\nGrading other people's code needs the sandbox; pass --unsandboxed to grade without it \
+                 (every report then says so)"
+            )),
+            Err(why) => {
+                eprintln!("grader: {why}; your crate is graded without it");
+                Ok(Sandbox::unsandboxed())
+            }
+        }
+    }
+
     /// Student code runs as a plain process: limits, but no isolation.
     pub fn unsandboxed() -> Sandbox {
         Sandbox { bwrap: None }
-    }
-
-    /// The sandbox that `bwrap` makes, or none; for a process that was told
-    /// which by one that called [`Sandbox::find`].
-    pub fn with(bwrap: Option<PathBuf>) -> Sandbox {
-        Sandbox { bwrap }
-    }
-
-    pub fn bwrap(&self) -> Option<&Path> {
-        self.bwrap.as_deref()
     }
 
     pub fn is_sandboxed(&self) -> bool {

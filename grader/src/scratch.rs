@@ -62,7 +62,7 @@ const UNSAFE: [&str; 1] = ["unsafe"];
 fn refusal(name: &str, source: &str) -> Option<String> {
     let file = syn::parse_file(source).ok()?; // A file that does not parse fails to compile: the build says so.
     let mut idents = Vec::new();
-    collect_idents(quote_file(&file), &mut idents);
+    collect_idents(quote::ToTokens::to_token_stream(&file), &mut idents);
     if let Some(word) = idents.iter().find(|i| UNSAFE.contains(&i.as_str())) {
         return Some(format!("uses `{word}`, and the exercises may not use unsafe code"));
     }
@@ -84,10 +84,6 @@ fn refusal(name: &str, source: &str) -> Option<String> {
         }
     }
     None
-}
-
-fn quote_file(file: &syn::File) -> TokenStream {
-    quote::ToTokens::to_token_stream(file)
 }
 
 fn collect_idents(tokens: TokenStream, out: &mut Vec<String>) {
@@ -121,29 +117,34 @@ struct DilatedCalls {
 
 const CONVOLUTIONS: [&str; 3] = ["conv1d", "conv2d", "conv3d"];
 
-impl<'ast> Visit<'ast> for DilatedCalls {
-    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        let name = call.method.to_string();
-        // tensor.conv2d(weight, bias, stride, padding, dilation, groups)
-        if CONVOLUTIONS.contains(&libtorch_name(&name)) && call.args.len() == 6 && !is_one(&call.args[4]) {
+impl DilatedCalls {
+    /// A call of `name` with `args`, whose dilation (for a convolution) is
+    /// argument `dilation_at`.
+    fn call(&mut self, name: &str, args: &[&syn::Expr], dilation_at: usize) {
+        let op = libtorch_name(name);
+        if CONVOLUTIONS.contains(&op) && args.len() == dilation_at + 2 && !is_one(args[dilation_at]) {
             self.found.get_or_insert(format!("calls `{name}` with a dilation"));
         }
-        if libtorch_name(&name).starts_with("convolution") {
+        if op.starts_with("convolution") {
             self.found.get_or_insert(format!("calls libtorch's `{name}`"));
         }
+    }
+}
+
+impl<'ast> Visit<'ast> for DilatedCalls {
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        // tensor.conv2d(weight, bias, stride, padding, dilation, groups)
+        let args: Vec<&syn::Expr> = call.args.iter().collect();
+        self.call(&call.method.to_string(), &args, 4);
         syn::visit::visit_expr_method_call(self, call);
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
         if let syn::Expr::Path(path) = &*call.func {
-            let name = path.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
             // Tensor::conv2d(input, weight, bias, stride, padding, dilation, groups)
-            if CONVOLUTIONS.contains(&libtorch_name(&name)) && call.args.len() == 7 && !is_one(&call.args[5]) {
-                self.found.get_or_insert(format!("calls `{name}` with a dilation"));
-            }
-            if libtorch_name(&name).starts_with("convolution") {
-                self.found.get_or_insert(format!("calls libtorch's `{name}`"));
-            }
+            let name = path.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+            let args: Vec<&syn::Expr> = call.args.iter().collect();
+            self.call(&name, &args, 5);
         }
         syn::visit::visit_expr_call(self, call);
     }

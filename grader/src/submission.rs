@@ -124,6 +124,11 @@ pub fn from_crate(src: &Path) -> Submitted {
     submitted
 }
 
+/// The last part of a folder's path, for reports.
+pub fn folder_name(folder: &Path) -> String {
+    folder.file_name().map_or_else(|| folder.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

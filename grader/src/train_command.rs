@@ -92,14 +92,14 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         Target::Solutions => stages::<Solutions>(),
         Target::Exercises => {
             let kit = crate::grade::default_kit();
-            let sandbox = crate::choose_sandbox(false, false)?;
+            let sandbox = crate::sandbox::Sandbox::choose(false, false)?;
             let runner_kit = crate::compile::RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
             let submitted = crate::submission::from_crate(&kit.join("exercises/src"));
             let built = runner_kit.build_runner(&submitted, std::time::Duration::from_secs(600))?;
             for note in &built.notes {
                 eprintln!("grader train: {note}");
             }
-            let runner = crate::isolate::RunnerSpec {
+            let runner = crate::worker::RunnerSpec {
                 binary: built.binary.clone(),
                 libtorch: runner_kit.libtorch.clone(),
                 sandbox: runner_kit.sandbox.clone(),
