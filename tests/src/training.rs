@@ -63,7 +63,12 @@ impl Budget {
                 train_images: 192,
                 val_images: 48,
                 image_size: 128,
-                margin: 0.05,
+                // Training on a GPU is not deterministic (cuDNN picks its
+                // algorithms, atomics reorder sums), and at this budget the
+                // reference's own runs from the same start differ by up to
+                // 11 points of mean IU (FCN-8s: 72.0, 74.0, 75.9, 80.6 on
+                // an H200). The margin covers that spread.
+                margin: 0.15,
             }
         } else {
             Budget {
@@ -146,13 +151,18 @@ const OVERFIT_SHRINK: u32 = 4;
 /// The overfit check's seed, whatever `--seed` says.
 const OVERFIT_SEED: i64 = 0;
 const OVERFIT_PIXEL_ACCURACY: f64 = 0.85;
+/// The overfit check's width and device, whatever the machine has: the level
+/// above holds for this seed on the CPU, where training is deterministic. On
+/// a GPU the same start is drawn differently and runs differ (measured on an
+/// H200: 83.8% at this width, 47.7% at the paper's width), so the reference
+/// itself would fail there. At this width it takes half a minute on 2 cores.
+const OVERFIT_WIDTH_DIVISOR: i64 = 16;
+const OVERFIT_DEVICE: Device = Device::Cpu;
 
 /// A network that cannot learn four images by heart is broken, whatever its
 /// output looks like: FCN-8s trains on the real photos (at a quarter of their size) and
 /// must then label their pixels mostly right.
 fn overfit<I: Implementation>() -> Result<(), String> {
-    let settings = Settings::current();
-    let budget = Budget::for_device(settings.device);
     let mut photos = voc::read_split(&voc_samples(), "all", 21).map_err(|e| e.to_string())?;
     for sample in &mut photos.samples {
         let (w, h) = (sample.image.width() / OVERFIT_SHRINK, sample.image.height() / OVERFIT_SHRINK);
@@ -167,12 +177,12 @@ fn overfit<I: Implementation>() -> Result<(), String> {
         batch: photos.samples.len(),
         learning_rate: OVERFIT_LEARNING_RATE,
         seed: OVERFIT_SEED,
-        device: settings.device,
+        device: OVERFIT_DEVICE,
         progress: false,
         ..Schedule::default()
     };
-    let data = Batches::new(&photos, settings.device, schedule.input_scale);
-    let config = FcnConfig { classes: 21, width_divisor: budget.width_divisor };
+    let data = Batches::new(&photos, OVERFIT_DEVICE, schedule.input_scale);
+    let config = FcnConfig { classes: 21, width_divisor: OVERFIT_WIDTH_DIVISOR };
     let stage = [Stage { name: "FCN-8s", build: I::fcn8s }];
     let trained = train_staged(&stage, config, Start::Like(Solutions::fcn8s), &data, &data, &schedule)
         .map_err(|e| e.to_string())?;
