@@ -39,7 +39,10 @@
 //! the maps for every input size.
 //!
 //! Hint: FCN-32s in `fcn32s.rs` is your template. Crop with
-//! [`fcn_kit::crop`]`(map, like, offset)`.
+//! [`fcn_kit::crop`]`(map, like, offset)`. Name the blobs with
+//! [`fcn_kit::tap`] as the release does (`score_fr`, `upscore2`,
+//! `score_pool4`, `score_pool4c` for the cropped one, `fuse_pool4`,
+//! `upscore16`, `score`), and a wrong output is traced to its first layer.
 //!
 //! Run `cargo test -p exercises --test fcn` to check your work.
 
@@ -49,7 +52,7 @@ use crate::bilinear::bilinear_upsampling;
 #[allow(unused_imports)]
 use crate::vgg::vgg16;
 #[allow(unused_imports)]
-use fcn_kit::{FcnConfig, crop};
+use fcn_kit::{FcnConfig, crop, tap};
 #[allow(unused_imports)]
 use tch::nn;
 

@@ -33,7 +33,7 @@
 
 use crate::bilinear::bilinear_upsampling;
 use crate::vgg::vgg16;
-use fcn_kit::{FcnConfig, crop};
+use fcn_kit::{FcnConfig, crop, tap};
 use tch::nn;
 
 /// FCN-32s under `path`: the backbone's variables (`conv1_1` ... `fc7`),
@@ -45,7 +45,8 @@ pub fn fcn32s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
     let upscore = bilinear_upsampling(&(path / "upscore"), config.classes, 32);
     nn::func_t(move |xs, train| {
         let features = backbone.forward_t(xs, train);
-        let scores = features.fc7.apply(&score_fr).apply(&upscore);
-        crop(&scores, xs, 19)
+        let scores = tap("score_fr", features.fc7.apply(&score_fr));
+        let scores = tap("upscore", scores.apply(&upscore));
+        tap("score", crop(&scores, xs, 19))
     })
 }

@@ -79,7 +79,7 @@
 
 // What the bodies need; unused while they are still `todo!()`.
 #[allow(unused_imports)]
-use fcn_kit::{Backbone, FcnConfig, VggFeatures};
+use fcn_kit::{Backbone, FcnConfig, VggFeatures, tap};
 #[allow(unused_imports)]
 use tch::{Tensor, nn};
 
@@ -95,6 +95,12 @@ use tch::{Tensor, nn};
 /// their channel counts, walked in a loop, saves typing; remember which
 /// pool's output goes where. `xs.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1],
 /// ceil_mode)` pools.
+///
+/// Name what each layer computes with [`fcn_kit::tap`], as the release's
+/// prototxt names its blobs: `x = tap("conv1_1", x.apply(&conv).relu())` for
+/// each convolution (after its ReLU), `pool1` ... `pool5`, and `fc6`, `fc7`
+/// (after their dropout). A tap changes nothing; when your network's output
+/// differs from the reference's, the tests name the first layer where it does.
 pub fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
     todo!("exercise 2: vgg16 with {config:?} under {:?}", path.components().collect::<Vec<_>>())
 }

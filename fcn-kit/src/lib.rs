@@ -4,10 +4,12 @@
 
 pub mod net;
 pub mod receptive;
+pub mod taps;
 pub mod upsampling;
 pub mod weights;
 
 pub use net::{Backbone, FcnConfig, VggFeatures, crop};
 pub use receptive::Window;
+pub use taps::tap;
 pub use upsampling::{FixedUpsampling, upsampling_kernel_size};
 pub use weights::{WeightsError, init_from, load_torchvision_vgg16};

@@ -246,8 +246,11 @@ fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs:
     let keep = train && network != Network::Vgg16;
     let mut tensors: Tensors = variables.iter().map(|(n, t)| (format!("weight.{n}"), t.detach())).collect();
     tensors.push(("input".to_owned(), xs.detach()));
-    let request = Request::Forward { network, config: config(fcn), train, seed, keep };
+    let taps = fcn_kit::taps::is_recording();
+    let request = Request::Forward { network, config: config(fcn), train, seed, keep, taps };
     let (_, reply) = call(&request, &tensors);
+    let (tapped, reply): (Tensors, Tensors) = reply.into_iter().partition(|(name, _)| name.starts_with("tap."));
+    retap(tapped, taps);
     let device = xs.device();
     let results: Vec<Tensor> = expect(reply, outputs, Kind::Float).into_iter().map(|t| t.to_device(device)).collect();
     if !keep {
@@ -279,6 +282,25 @@ fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs:
         }
     });
     vec![output]
+}
+
+/// Hands the layers the runner's network named (`tap.<name>`) to this
+/// thread's recording, where the checks compare them with the reference's.
+/// They only ever explain a difference; they never decide a verdict.
+fn retap(tapped: Tensors, asked: bool) {
+    if tapped.is_empty() {
+        return;
+    }
+    if !asked || tapped.len() > fcn_kit::taps::MAX_TAPS {
+        broken(format!("the runner sent {} named layers where at most {} were asked for", tapped.len(), if asked { fcn_kit::taps::MAX_TAPS } else { 0 }));
+    }
+    for (name, tensor) in tapped {
+        let layer = name.strip_prefix("tap.").expect("a tap");
+        if !valid_name(layer) || tensor.kind() != Kind::Float {
+            broken(format!("the runner sent a named layer {:?} of type {:?}", runner_protocol::clean_message(layer), tensor.kind()));
+        }
+        let _ = fcn_kit::tap(layer, tensor);
+    }
 }
 
 fn network(path: &nn::Path, network: Network, fcn: FcnConfig) -> nn::FuncT<'static> {

@@ -10,8 +10,17 @@
 //! sandbox's first process and hold for all it starts, and the whole pid
 //! namespace dies with it.
 //!
+//! The process limit needs care, because the kernel counts processes per
+//! user and exempts root. A limited command (the runner) therefore gets its
+//! limit from `prlimit` inside the sandbox, so that it counts the sandbox's
+//! processes alone; and when the grader runs as root, the sandbox's user is
+//! a real user id of its own (dropped to with `setpriv`, every capability
+//! gone), not a user namespace's id that stands for root outside, which the
+//! limit would not apply to.
+//!
 //! Without bubblewrap, [`Sandbox::unsandboxed`] runs the same commands as
-//! plain processes with the same limits and a cleared environment: for a
+//! plain processes with the same limits (but the process limit, which would
+//! count every process of the user) and a cleared environment: for a
 //! student grading their own crate, or an instructor who asked for it.
 
 use std::path::{Path, PathBuf};
@@ -44,6 +53,8 @@ pub struct Limits {
     pub cpu_seconds: Option<u64>,
     pub memory_mib: Option<u64>,
     pub file_mib: Option<u64>,
+    /// Processes and threads the command may have at once, all it starts
+    /// included (sandboxed only).
     pub processes: Option<u64>,
     pub open_files: Option<u64>,
 }
@@ -57,7 +68,25 @@ pub struct Sandbox {
 
 /// What to say when the sandbox cannot start.
 pub const NEEDS: &str = "bubblewrap (`bwrap`; Debian and Ubuntu: apt-get install bubblewrap) with user \
-                         namespaces enabled";
+                         namespaces enabled, and util-linux's /usr/bin/prlimit and /usr/bin/setpriv";
+
+/// util-linux's tools that set the process limit and drop to the
+/// sandbox's own user, run inside the sandbox from its read-only /usr.
+const PRLIMIT: &str = "/usr/bin/prlimit";
+const SETPRIV: &str = "/usr/bin/setpriv";
+
+/// The user ids a root grader gives its sandboxes, one per runner, so that
+/// one student's processes never count against another's limit. No account
+/// needs to exist for them; the sandbox sees only world-readable files.
+const SANDBOX_UIDS: std::ops::Range<u32> = 3_000_000..3_060_000;
+
+fn next_sandbox_uid() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    // Spread over the range by the grader's pid as well, for graders that
+    // share a machine (Slurm tasks on one node).
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_add(std::process::id().wrapping_mul(7919));
+    SANDBOX_UIDS.start + n % (SANDBOX_UIDS.end - SANDBOX_UIDS.start)
+}
 
 impl Sandbox {
     /// The sandbox, if bubblewrap is here and can make its namespaces; else
@@ -83,6 +112,11 @@ impl Sandbox {
                 bwrap.display(),
                 String::from_utf8_lossy(&probe.stderr).trim()
             ));
+        }
+        for tool in [PRLIMIT, SETPRIV] {
+            if !Path::new(tool).is_file() {
+                return Err(format!("no sandbox: {tool} is missing; the grader needs {NEEDS}"));
+            }
         }
         Ok(Sandbox { bwrap: Some(bwrap) })
     }
@@ -144,14 +178,19 @@ impl Sandbox {
             }
             Some(bwrap) => {
                 let mut command = Command::new(bwrap);
+                // SAFETY: geteuid cannot fail.
+                let own_uid = limits.processes.is_some() && unsafe { libc::geteuid() } == 0;
+                if own_uid {
+                    // No user namespace: its ids would stand for root
+                    // outside. setpriv below leaves root for an id of the
+                    // sandbox's own.
+                    command.args(["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]);
+                } else {
+                    command.args(["--unshare-all", "--uid", "65534", "--gid", "65534"]);
+                }
                 command.args([
-                    "--unshare-all",
                     "--die-with-parent",
                     "--new-session",
-                    "--uid",
-                    "65534",
-                    "--gid",
-                    "65534",
                     "--hostname",
                     "runner",
                     "--clearenv",
@@ -159,7 +198,10 @@ impl Sandbox {
                     "/proc",
                     "--dev",
                     "/dev",
-                    // A private /tmp in memory, of bounded size.
+                    // A private /tmp in memory, of bounded size, that the
+                    // sandbox's user may write whichever id it has.
+                    "--perms",
+                    "01777",
                     "--size",
                     "268435456",
                     "--tmpfs",
@@ -182,16 +224,37 @@ impl Sandbox {
                         Err(_) => {}
                     }
                 }
+                // The folders above each mount, readable by the sandbox's
+                // user (bubblewrap would make them for root alone).
+                let mut folders: Vec<&Path> = mounts.iter().flat_map(|m| m.inside.ancestors().skip(1)).collect();
+                folders.retain(|folder| folder.parent().is_some());
+                folders.sort();
+                folders.dedup();
+                for folder in folders {
+                    command.args(["--perms", "0755", "--dir"]).arg(folder);
+                }
                 for mount in mounts {
                     command.arg(if mount.writable { "--bind" } else { "--ro-bind" }).arg(&mount.host).arg(&mount.inside);
                 }
                 for (key, value) in env {
                     command.args(["--setenv", key, value]);
                 }
-                command.arg("--chdir").arg(cwd).arg("--").arg(program).args(args);
+                command.arg("--chdir").arg(cwd).arg("--");
+                if let Some(processes) = limits.processes {
+                    command.arg(PRLIMIT).arg(format!("--nproc={processes}:{processes}")).arg("--");
+                }
+                if own_uid {
+                    let uid = next_sandbox_uid();
+                    command
+                        .arg(SETPRIV)
+                        .args([format!("--reuid={uid}"), format!("--regid={uid}")])
+                        .args(["--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]);
+                }
+                command.arg(program).args(args);
                 command
             }
         };
+        let limits = Limits { processes: None, ..limits };
         // SAFETY: only setrlimit, which is async-signal-safe, between fork
         // and exec.
         unsafe {

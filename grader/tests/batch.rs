@@ -57,6 +57,9 @@ fn put(root: &Path, student: &str, files: &[(&str, String)]) {
 /// What no file written by the grader ever holds, and the survivor's mark.
 const FORGED: &str = "FORGED-BY-A-STUDENT";
 const SURVIVOR: &str = "31337.5";
+/// How many processes the fork bomb tries to start: more than the runner's
+/// limit.
+const FORKS: i64 = 3000;
 
 /// The bonus files of a student whose every bonus function misbehaves in
 /// its own way, and attacks what it can reach: `kit` and `out` are the real
@@ -92,7 +95,8 @@ fn misbehaving_bonus(kit: &Path, out: &Path) -> Vec<(&'static str, String)> {
         "dilated_conv2d",
         r##"println!("test result: ok. 1 passed; 0 failed"); println!("{}", r#"{"status":"passed"}"#); eprintln!("passed"); input.zeros_like()"##,
     );
-    // Stop the parent, leave a process behind, and answer nothing useful.
+    // Stop the parent, leave a process behind, start processes until the
+    // limit stops it (a fork bomb that keeps count), and answer that count.
     let dilated = with_body(
         &dilated,
         "receptive_field",
@@ -100,7 +104,9 @@ fn misbehaving_bonus(kit: &Path, out: &Path) -> Vec<(&'static str, String)> {
             "use std::os::unix::process::CommandExt; \
              let _ = std::process::Command::new(\"sleep\").arg(\"{SURVIVOR}\").process_group(0).spawn(); \
              let _ = std::process::Command::new(\"sh\").args([\"-c\", &format!(\"kill -STOP {{}}\", std::os::unix::process::parent_id())]).status(); \
-             let _ = layers; 0"
+             let mut started = 0; \
+             while started < {FORKS} && std::process::Command::new(\"sleep\").arg(\"5\").spawn().is_ok() {{ started += 1; }} \
+             let _ = layers; started"
         ),
     );
     // Forge classmates' results, plant a cargo configuration wherever a
@@ -159,6 +165,10 @@ fn class(root: &Path, out: &Path) {
     let changed = solution("vgg.rs").replace("pub fn vgg16(path: &nn::Path, config: FcnConfig)", "pub fn vgg16(path: &nn::Path, config: FcnConfig, _extra: bool)");
     assert_ne!(changed, solution("vgg.rs"), "vgg16's signature is where the test expects it");
     put(root, "changes_a_signature", &with("vgg.rs", changed));
+    // A wrong network: told which named layer differs first.
+    let off_by_one = solution("fcn16s.rs").replace("crop(&fine, &coarse, 5)", "crop(&fine, &coarse, 6)");
+    assert_ne!(off_by_one, solution("fcn16s.rs"), "FCN-16s's crop is where the test expects it");
+    put(root, "fcn16s_crop_off_by_one", &with("fcn16s.rs", off_by_one));
     let aborts = insert_after(&solution("vgg.rs"), "// BEGIN SOLUTION", "    std::process::abort();");
     put(root, "vgg_aborts", &with("vgg.rs", aborts));
     // The whole crate, with its tests emptied and its manifest broken: only
@@ -311,6 +321,7 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
         ("changes_a_signature", "10", "0", "0", "10", "26"),
         ("complete", "10", "7", "16", "33", "26"),
         ("edits_tests_and_manifest", "10", "7", "16", "33", "26"),
+        ("fcn16s_crop_off_by_one", "10", "7", "14", "31", "26"),
         ("fcn16s_panics", "10", "7", "9", "26", "26"),
         ("fcn8s_does_not_compile", "10", "7", "7", "24", "26"),
         ("links_to_the_reference", "10", "0", "0", "10", "26"),
@@ -365,7 +376,7 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
         ("max-unpooling equals max_unpool2d, random cases", "crashed", "more than 16 MiB of output"),
         ("spread filter: the docs' example", "crashed", "exited with status 0"),
         ("dilated convolution equals conv2d's dilation, random cases", "wrong", "shape"),
-        ("receptive field of VGG16 up to fc6 is the paper's 404", "wrong", ""),
+        ("receptive field of VGG16 up to fc6 is the paper's 404", "wrong", "receptive field"),
         ("the docs' worked example", "wrong", ""),
         ("the four scores: random label maps", "panicked", "the reference is readable"),
     ] {
@@ -374,6 +385,19 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
         assert!(output.contains(says), "{check}: {output:?} does not say {says:?}");
         assert!(!output.contains("frame #"), "{check}: libtorch's backtrace is cut: {output}");
     }
+
+    // The layers a student's network names come back from the runner, and
+    // the reason names the first that differs.
+    let wrong: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("fcn16s_crop_off_by_one/results.json")).unwrap()).unwrap();
+    let said = wrong["tests"].as_array().unwrap().iter().find(|t| t["name"].as_str().unwrap().contains("FCN-16s: same output"));
+    let said = said.unwrap()["output"].as_str().unwrap();
+    assert!(said.contains("The first named layer that differs is score_pool4c"), "{said}");
+
+    // The fork bomb was stopped by the process limit, not by the machine.
+    let (_, said) = status_of("receptive field of VGG16 up to fc6 is the paper's 404");
+    let started: i64 = said.split("receptive field ").nth(1).and_then(|r| r.split(',').next()).unwrap().parse().unwrap();
+    assert!(started < 600, "the fork bomb started {started} processes (the runner's limit is 512)");
 
     // Nothing of the hidden checks' source reaches a report.
     for (path, contents) in files(&out) {

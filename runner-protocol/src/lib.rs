@@ -91,8 +91,9 @@ pub enum Request {
     /// `weight.<variable>`, and runs it on `input` with dropout's random
     /// draws seeded by `seed`. Reply: `output` (an FCN) or `pool3`, `pool4`
     /// and `fc7` (VGG16). With `keep`, the runner keeps this pass for one
-    /// [`Request::Backward`].
-    Forward { network: Network, config: Config, train: bool, seed: i64, keep: bool },
+    /// [`Request::Backward`]. With `taps`, the reply also holds what the
+    /// network named with `fcn_kit::tap`, as `tap.<name>`.
+    Forward { network: Network, config: Config, train: bool, seed: i64, keep: bool, taps: bool },
     /// Back-propagates the upstream gradients (tensors named as the kept
     /// forward pass's outputs) through the kept pass. Reply: `grad.<variable>`
     /// for every trainable variable a gradient reached.

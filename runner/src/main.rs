@@ -118,7 +118,7 @@ fn answer(request: Request, tensors: Tensors, kept: &mut Option<Kept>) -> (Reply
             let (listing, values) = listing(&store, values);
             (Reply::Done { listing, number: None }, values)
         }
-        Request::Forward { network, config, train, seed, keep } => {
+        Request::Forward { network, config, train, seed, keep, taps } => {
             *kept = None;
             tch::manual_seed(0);
             let store = nn::VarStore::new(Device::Cpu);
@@ -138,13 +138,13 @@ fn answer(request: Request, tensors: Tensors, kept: &mut Option<Kept>) -> (Reply
             }
             let input = take("input");
             tch::manual_seed(seed);
-            let outputs = if keep {
-                forward(&input, train)
-            } else {
-                let _guard = tch::no_grad_guard();
+            let run = || {
+                let _guard = (!keep).then(tch::no_grad_guard);
                 forward(&input, train)
             };
-            let reply = outputs.iter().map(|(n, t)| (n.clone(), t.detach())).collect();
+            let (outputs, tapped) = if taps { fcn_kit::taps::recording(run) } else { (run(), Vec::new()) };
+            let mut reply: Tensors = outputs.iter().map(|(n, t)| (n.clone(), t.detach())).collect();
+            reply.extend(tapped.into_iter().map(|(n, t)| (format!("tap.{n}"), t.detach())));
             if keep {
                 *kept = Some(Kept { store, outputs });
             }

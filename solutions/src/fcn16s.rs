@@ -39,7 +39,10 @@
 //! the maps for every input size.
 //!
 //! Hint: FCN-32s in `fcn32s.rs` is your template. Crop with
-//! [`fcn_kit::crop`]`(map, like, offset)`.
+//! [`fcn_kit::crop`]`(map, like, offset)`. Name the blobs with
+//! [`fcn_kit::tap`] as the release does (`score_fr`, `upscore2`,
+//! `score_pool4`, `score_pool4c` for the cropped one, `fuse_pool4`,
+//! `upscore16`, `score`), and a wrong output is traced to its first layer.
 //!
 //! Run `cargo test -p exercises --test fcn` to check your work.
 
@@ -49,7 +52,7 @@ use crate::bilinear::bilinear_upsampling;
 #[allow(unused_imports)]
 use crate::vgg::vgg16;
 #[allow(unused_imports)]
-use fcn_kit::{FcnConfig, crop};
+use fcn_kit::{FcnConfig, crop, tap};
 #[allow(unused_imports)]
 use tch::nn;
 
@@ -66,10 +69,11 @@ pub fn fcn16s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
     let upscore16 = bilinear_upsampling(&(path / "upscore16"), config.classes, 16);
     nn::func_t(move |xs, train| {
         let features = backbone.forward_t(xs, train);
-        let coarse = features.fc7.apply(&score_fr).apply(&upscore2);
-        let fine = features.pool4.apply(&score_pool4);
-        let fused = &coarse + crop(&fine, &coarse, 5);
-        crop(&fused.apply(&upscore16), xs, 27)
+        let coarse = tap("upscore2", tap("score_fr", features.fc7.apply(&score_fr)).apply(&upscore2));
+        let fine = tap("score_pool4", features.pool4.apply(&score_pool4));
+        let fused = tap("fuse_pool4", &coarse + tap("score_pool4c", crop(&fine, &coarse, 5)));
+        let upscored = tap("upscore16", fused.apply(&upscore16));
+        tap("score", crop(&upscored, xs, 27))
     })
     // END SOLUTION
 }

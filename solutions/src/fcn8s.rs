@@ -31,6 +31,9 @@
 //! pool4 by 0.01 and pool3 by 0.0001 before their score layers. Everything
 //! else, names included, is FCN-8s.
 //!
+//! Name the blobs with [`fcn_kit::tap`] as in FCN-16s, then `upscore_pool4`,
+//! `score_pool3`, `score_pool3c`, `fuse_pool3`, `upscore8` and `score`.
+//!
 //! Run `cargo test -p exercises --test fcn` to check your work.
 
 // What the bodies need; unused while they are still `todo!()`.
@@ -39,7 +42,7 @@ use crate::bilinear::bilinear_upsampling;
 #[allow(unused_imports)]
 use crate::vgg::vgg16;
 #[allow(unused_imports)]
-use fcn_kit::{FcnConfig, crop};
+use fcn_kit::{FcnConfig, crop, tap};
 #[allow(unused_imports)]
 use tch::nn;
 
@@ -82,12 +85,14 @@ pub fn fcn8s_with_skip_scales(
     let upscore8 = bilinear_upsampling(&(path / "upscore8"), config.classes, 8);
     nn::func_t(move |xs, train| {
         let features = backbone.forward_t(xs, train);
-        let coarse = features.fc7.apply(&score_fr).apply(&upscore2);
-        let pool4 = (features.pool4 * pool4_scale).apply(&score_pool4);
-        let fused = (&coarse + crop(&pool4, &coarse, 5)).apply(&upscore_pool4);
-        let pool3 = (features.pool3 * pool3_scale).apply(&score_pool3);
-        let fused = &fused + crop(&pool3, &fused, 9);
-        crop(&fused.apply(&upscore8), xs, 31)
+        let coarse = tap("upscore2", tap("score_fr", features.fc7.apply(&score_fr)).apply(&upscore2));
+        let pool4 = tap("score_pool4", (features.pool4 * pool4_scale).apply(&score_pool4));
+        let fused = tap("fuse_pool4", &coarse + tap("score_pool4c", crop(&pool4, &coarse, 5)));
+        let fused = tap("upscore_pool4", fused.apply(&upscore_pool4));
+        let pool3 = tap("score_pool3", (features.pool3 * pool3_scale).apply(&score_pool3));
+        let fused = tap("fuse_pool3", &fused + tap("score_pool3c", crop(&pool3, &fused, 9)));
+        let upscored = tap("upscore8", fused.apply(&upscore8));
+        tap("score", crop(&upscored, xs, 31))
     })
     // END SOLUTION
 }

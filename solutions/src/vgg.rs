@@ -79,7 +79,7 @@
 
 // What the bodies need; unused while they are still `todo!()`.
 #[allow(unused_imports)]
-use fcn_kit::{Backbone, FcnConfig, VggFeatures};
+use fcn_kit::{Backbone, FcnConfig, VggFeatures, tap};
 #[allow(unused_imports)]
 use tch::{Tensor, nn};
 
@@ -95,6 +95,12 @@ use tch::{Tensor, nn};
 /// their channel counts, walked in a loop, saves typing; remember which
 /// pool's output goes where. `xs.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1],
 /// ceil_mode)` pools.
+///
+/// Name what each layer computes with [`fcn_kit::tap`], as the release's
+/// prototxt names its blobs: `x = tap("conv1_1", x.apply(&conv).relu())` for
+/// each convolution (after its ReLU), `pool1` ... `pool5`, and `fc6`, `fc7`
+/// (after their dropout). A tap changes nothing; when your network's output
+/// differs from the reference's, the tests name the first layer where it does.
 pub fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
     // STUB: todo!("exercise 2: vgg16 with {config:?} under {:?}", path.components().collect::<Vec<_>>())
     // BEGIN SOLUTION
@@ -107,7 +113,7 @@ pub fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
         &[("conv5_1", 512), ("conv5_2", 512), ("conv5_3", 512)],
     ];
     let mut in_channels = 3;
-    let blocks: Vec<Vec<nn::Conv2D>> = BLOCKS
+    let blocks: Vec<Vec<(&str, nn::Conv2D)>> = BLOCKS
         .iter()
         .map(|block| {
             block
@@ -120,7 +126,7 @@ pub fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
                         ..Default::default()
                     });
                     in_channels = out_channels;
-                    conv
+                    (name, conv)
                 })
                 .collect()
         })
@@ -131,14 +137,15 @@ pub fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
     Backbone::new(move |xs, train| {
         let mut pools = Vec::with_capacity(5);
         let mut x = xs.shallow_clone();
-        for block in &blocks {
-            for conv in block {
-                x = x.apply(conv).relu();
+        for (block, pool) in blocks.iter().zip(["pool1", "pool2", "pool3", "pool4", "pool5"]) {
+            for (name, conv) in block {
+                x = tap(name, x.apply(conv).relu());
             }
-            x = x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], true);
+            x = tap(pool, x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], true));
             pools.push(x.shallow_clone());
         }
-        let fc7 = x.apply(&fc6).relu().dropout(0.5, train).apply(&fc7).relu().dropout(0.5, train);
+        let x = tap("fc6", x.apply(&fc6).relu().dropout(0.5, train));
+        let fc7 = tap("fc7", x.apply(&fc7).relu().dropout(0.5, train));
         VggFeatures { pool3: pools[2].shallow_clone(), pool4: pools[3].shallow_clone(), fc7 }
     })
     // END SOLUTION

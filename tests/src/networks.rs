@@ -7,6 +7,7 @@
 
 use crate::Implementation;
 use crate::check::{Check, Exercise, Track, ensure};
+use fcn_kit::taps::recording;
 use fcn_kit::{Backbone, FcnConfig};
 use tch::{Device, Kind, Tensor, nn, nn::ModuleT};
 
@@ -208,11 +209,13 @@ fn vgg_same_features<I: Implementation>() -> Result<(), String> {
     let _guard = tch::no_grad_guard();
     for (h, w) in COMPARED_SIZES {
         let xs = image(2, h, w);
-        let (ours, theirs) = (vgg.forward_t(&xs, false), reference.forward_t(&xs, false));
+        let (ours, our_taps) = recording(|| vgg.forward_t(&xs, false));
+        let (theirs, their_taps) = recording(|| reference.forward_t(&xs, false));
         for (name, a, b) in
             [("pool3", ours.pool3, theirs.pool3), ("pool4", ours.pool4, theirs.pool4), ("fc7", ours.fc7, theirs.fc7)]
         {
-            close(&a, &b, || format!("{name} for a {h}x{w} input (eval mode)"))?;
+            close(&a, &b, || format!("{name} for a {h}x{w} input (eval mode)"))
+                .map_err(|why| first_difference(why, &our_taps, &their_taps))?;
         }
     }
     Ok(())
@@ -285,9 +288,10 @@ fn same_output<I: Implementation, V: Variant>() -> Result<(), String> {
     let _guard = tch::no_grad_guard();
     for (h, w) in COMPARED_SIZES {
         let xs = image(2, h, w);
-        close(&net.forward_t(&xs, false), &reference.forward_t(&xs, false), || {
-            format!("{}'s output for a {h}x{w} input (eval mode)", V::NAME)
-        })?;
+        let (ours, our_taps) = recording(|| net.forward_t(&xs, false));
+        let (theirs, their_taps) = recording(|| reference.forward_t(&xs, false));
+        close(&ours, &theirs, || format!("{}'s output for a {h}x{w} input (eval mode)", V::NAME))
+            .map_err(|why| first_difference(why, &our_taps, &their_taps))?;
     }
     Ok(())
 }
@@ -399,6 +403,32 @@ fn same_listing(what: &str, store: &nn::VarStore, reference: &nn::VarStore) -> R
 /// Copies the reference's weights into `store`, by name.
 fn copy_weights(store: &mut nn::VarStore, reference: &nn::VarStore) -> Result<(), String> {
     store.copy(reference).map_err(|e| format!("cannot copy the reference's weights by name ({e}); see the names check"))
+}
+
+/// `why` a network's output differs, with where: the first layer the
+/// reference names (with `fcn_kit::tap`) whose output the student's network,
+/// naming it too, computes differently. Shapes and the size of the
+/// difference are given, never the reference's values.
+fn first_difference(why: String, ours: &[(String, Tensor)], theirs: &[(String, Tensor)]) -> String {
+    let mut compared = Vec::new();
+    for (name, expected) in theirs {
+        let Some((_, got)) = ours.iter().find(|(n, _)| n == name) else { continue };
+        if let Err(differs) = close(got, expected, || format!("yours, of shape {:?},", got.size())) {
+            let agreed = match compared.last() {
+                Some(before) => format!("; every layer you named before it agrees (the last: {before})"),
+                None => String::new(),
+            };
+            return format!("{why}. The first named layer that differs is {name}: {differs}{agreed}");
+        }
+        compared.push(name.clone());
+    }
+    match compared.last() {
+        Some(last) => format!("{why}. Every layer you named agrees, the last being {last}: look after it"),
+        None => format!(
+            "{why}. Name your layers' outputs with fcn_kit::tap (conv1_1 ... fc7, score_fr, upscore2, ...: see the \
+             exercise's docs) and this message will say which layer differs first"
+        ),
+    }
 }
 
 /// Ok when `a` has `b`'s shape and `max |a - b| <= 1e-5 * max |b|`.

@@ -4,7 +4,7 @@
 use checks::{Check, Implementation, Solutions};
 use fcn_kit::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, crop};
 use ndarray::{Array2, Array4};
-use tch::nn;
+use tch::{Tensor, nn};
 
 /// One mistake each, numbered for the const parameter of [`Mutant`].
 const PADDING_MISSING: u8 = 0;
@@ -16,6 +16,13 @@ const UPSCORE_TRAINABLE_WITH_BIAS: u8 = 5;
 const SKIP_ADDED_UNCROPPED: u8 = 6;
 const POOL4_INSTEAD_OF_POOL3: u8 = 7;
 const BACKBONE_UNDER_A_SUB_PATH: u8 = 8;
+/// The crop off by one, in a network that names none of its layers.
+const CROP_OFF_BY_ONE_UNNAMED: u8 = 9;
+
+/// `xs`, tapped as `name` unless the mistake is to name nothing.
+fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
+    if mistake == CROP_OFF_BY_ONE_UNNAMED { xs } else { fcn_kit::tap(name, xs) }
+}
 
 /// The reference networks, written again with the mistake `M` in them.
 struct Mutant<const M: u8>;
@@ -47,9 +54,10 @@ fn vgg16(path: &nn::Path, config: FcnConfig, mistake: u8) -> Backbone {
         let train = train || mistake == DROPOUT_IN_EVAL;
         let (mut x, mut pool3, mut pool4) = (xs.shallow_clone(), None, None);
         for (name, conv) in &convs {
-            x = x.apply(conv).relu();
+            x = named(mistake, name, x.apply(conv).relu());
             if matches!(name.as_str(), "conv1_2" | "conv2_2" | "conv3_3" | "conv4_3" | "conv5_3") {
-                x = x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], ceil);
+                let pool = format!("pool{}", &name[4..5]);
+                x = named(mistake, &pool, x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], ceil));
                 match name.as_str() {
                     "conv3_3" => pool3 = Some(x.shallow_clone()),
                     "conv4_3" => pool4 = Some(x.shallow_clone()),
@@ -59,7 +67,8 @@ fn vgg16(path: &nn::Path, config: FcnConfig, mistake: u8) -> Backbone {
         }
         let x = x.apply(&fc6);
         let x = if mistake == NO_RELU_AFTER_FC6 { x } else { x.relu() };
-        let fc7 = x.dropout(0.5, train).apply(&fc7).relu().dropout(0.5, train);
+        let x = named(mistake, "fc6", x.dropout(0.5, train));
+        let fc7 = named(mistake, "fc7", x.apply(&fc7).relu().dropout(0.5, train));
         VggFeatures { pool3: pool3.unwrap(), pool4: pool4.unwrap(), fc7 }
     })
 }
@@ -86,14 +95,15 @@ fn fcn(path: &nn::Path, config: FcnConfig, eight: bool, scales: (f64, f64), mist
     let upscore_next = upsampling(&(path / last.0), config.classes, last.1, mistake);
     let upscore8 = eight.then(|| upsampling(&(path / "upscore8"), config.classes, 8, mistake));
     let pool4_crop = match mistake {
-        CROP_OFF_BY_ONE => 6,
+        CROP_OFF_BY_ONE | CROP_OFF_BY_ONE_UNNAMED => 6,
         SKIP_ADDED_UNCROPPED => 0,
         _ => 5,
     };
     nn::func_t(move |xs, train| {
         let f = backbone.forward_t(xs, train);
-        let coarse = upscore2.forward(&f.fc7.apply(&score_fr));
-        let fused = &coarse + crop(&(&f.pool4 * scales.0).apply(&score_pool4), &coarse, pool4_crop);
+        let coarse = named(mistake, "upscore2", upscore2.forward(&named(mistake, "score_fr", f.fc7.apply(&score_fr))));
+        let skip = named(mistake, "score_pool4", (&f.pool4 * scales.0).apply(&score_pool4));
+        let fused = named(mistake, "fuse_pool4", &coarse + named(mistake, "score_pool4c", crop(&skip, &coarse, pool4_crop)));
         let fused = upscore_next.forward(&fused);
         match (&score_pool3, &upscore8) {
             (Some(score_pool3), Some(upscore8)) => {
@@ -187,6 +197,24 @@ fn crop_off_by_one_is_caught() {
 fn trainable_upscore_with_bias_is_caught() {
     caught::<UPSCORE_TRAINABLE_WITH_BIAS>("FCN-16s: upscore layers fixed, no bias");
     caught::<UPSCORE_TRAINABLE_WITH_BIAS>("FCN-8s: parameter counts at full width");
+}
+
+/// The reason `name` gives for `Mutant<M>`.
+fn reason<const M: u8>(name: &str) -> String {
+    checks::run(&check::<Mutant<M>>(name)).detail().unwrap_or_else(|| panic!("mistake {M} passes {name:?}"))
+}
+
+#[test]
+fn a_wrong_output_is_traced_to_the_first_named_layer_that_differs() {
+    let crop = reason::<CROP_OFF_BY_ONE>("FCN-16s: same output as the reference on the same weights");
+    assert!(crop.contains("The first named layer that differs is score_pool4c"), "{crop}");
+    assert!(crop.contains("every layer you named before it agrees (the last: score_pool4)"), "{crop}");
+    assert!(crop.contains("of shape [2, 21,") && crop.contains("largest difference"), "{crop}");
+    let relu = reason::<NO_RELU_AFTER_FC6>("same features as the reference on the same weights");
+    assert!(relu.contains("The first named layer that differs is fc6"), "{relu}");
+    assert!(relu.contains("(the last: pool5)"), "{relu}");
+    let unnamed = reason::<CROP_OFF_BY_ONE_UNNAMED>("FCN-16s: same output as the reference on the same weights");
+    assert!(unnamed.contains("Name your layers' outputs with fcn_kit::tap"), "{unnamed}");
 }
 
 #[test]
