@@ -288,11 +288,9 @@ fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs:
 /// thread's recording, where the checks compare them with the reference's.
 /// They only ever explain a difference; they never decide a verdict.
 fn retap(tapped: Tensors, asked: bool) {
-    if tapped.is_empty() {
-        return;
-    }
-    if !asked || tapped.len() > fcn_kit::taps::MAX_TAPS {
-        broken(format!("the runner sent {} named layers where at most {} were asked for", tapped.len(), if asked { fcn_kit::taps::MAX_TAPS } else { 0 }));
+    let most = if asked { fcn_kit::taps::MAX_TAPS } else { 0 };
+    if tapped.len() > most {
+        broken(format!("the runner sent {} named layers where at most {most} were asked for", tapped.len()));
     }
     for (name, tensor) in tapped {
         let layer = name.strip_prefix("tap.").expect("a tap");

@@ -146,7 +146,7 @@ pub fn terminal(run: &Run, verbose: bool) -> String {
     }
     if let Some(table) = &run.training {
         out.push('\n');
-        out.push_str(&training_table(table));
+        out.push_str(&table.markdown());
     }
     if !run.notes.is_empty() {
         out.push_str("\nNotes:\n");
@@ -274,7 +274,7 @@ pub fn markdown(run: &Run) -> String {
     }
     if let Some(table) = &run.training {
         out.push_str("\n## Training\n\n");
-        out.push_str(&training_table(table));
+        out.push_str(&table.markdown());
         let _ = writeln!(
             out,
             "\n![Predictions on validation images: image, ground truth, FCN-32s, FCN-16s, FCN-8s (the student's)]({FIGURE_FILE})\n\n\
@@ -294,33 +294,6 @@ pub fn markdown(run: &Run) -> String {
                 let _ = writeln!(out, "\nThe end of what it printed:\n\n```text\n{}\n```", g.output.trim_end());
             }
         }
-    }
-    out
-}
-
-/// The paper's Table 2 for the staged-training run: the four scores, in
-/// percent, of each network on the validation split.
-pub fn training_table(table: &TrainingTable) -> String {
-    let b = &table.budget;
-    let mut out = format!(
-        "Training ({}; {} steps of {} images per stage, {} train and {} val images of {}x{}, seed {}):\n\n",
-        b.mode, b.steps, b.batch, b.train_images, b.val_images, b.image_size, b.image_size, table.seed
-    );
-    out.push_str("| implementation | network | pixel acc | mean acc | mean IU | f.w. IU | images/s |\n");
-    out.push_str("|---|---|---|---|---|---|---|\n");
-    for row in &table.rows {
-        let s = row.scores;
-        let _ = writeln!(
-            out,
-            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
-            row.implementation,
-            row.network,
-            100.0 * s.pixel_accuracy,
-            100.0 * s.mean_accuracy,
-            100.0 * s.mean_iu,
-            100.0 * s.frequency_weighted_iu,
-            row.images_per_second
-        );
     }
     out
 }

@@ -254,7 +254,6 @@ impl Sandbox {
                 command
             }
         };
-        let limits = Limits { processes: None, ..limits };
         // SAFETY: only setrlimit, which is async-signal-safe, between fork
         // and exec.
         unsafe {
@@ -264,6 +263,8 @@ impl Sandbox {
     }
 }
 
+/// Sets `limits` on the process about to exec, but the process limit, which
+/// `prlimit` sets inside the sandbox (see the module's docs).
 fn set_limits(limits: Limits) -> std::io::Result<()> {
     use rlimit::Resource;
     const MIB: u64 = 1 << 20;
@@ -272,7 +273,6 @@ fn set_limits(limits: Limits) -> std::io::Result<()> {
         (Resource::CPU, limits.cpu_seconds),
         (Resource::DATA, limits.memory_mib.map(|m| m * MIB)),
         (Resource::FSIZE, limits.file_mib.map(|m| m * MIB)),
-        (Resource::NPROC, limits.processes),
         (Resource::NOFILE, limits.open_files),
     ];
     for (resource, limit) in pairs {

@@ -410,19 +410,19 @@ fn copy_weights(store: &mut nn::VarStore, reference: &nn::VarStore) -> Result<()
 /// naming it too, computes differently. Shapes and the size of the
 /// difference are given, never the reference's values.
 fn first_difference(why: String, ours: &[(String, Tensor)], theirs: &[(String, Tensor)]) -> String {
-    let mut compared = Vec::new();
+    let mut last_agreeing: Option<&str> = None;
     for (name, expected) in theirs {
         let Some((_, got)) = ours.iter().find(|(n, _)| n == name) else { continue };
         if let Err(differs) = close(got, expected, || format!("yours, of shape {:?},", got.size())) {
-            let agreed = match compared.last() {
+            let agreed = match last_agreeing {
                 Some(before) => format!("; every layer you named before it agrees (the last: {before})"),
                 None => String::new(),
             };
             return format!("{why}. The first named layer that differs is {name}: {differs}{agreed}");
         }
-        compared.push(name.clone());
+        last_agreeing = Some(name);
     }
-    match compared.last() {
+    match last_agreeing {
         Some(last) => format!("{why}. Every layer you named agrees, the last being {last}: look after it"),
         None => format!(
             "{why}. Name your layers' outputs with fcn_kit::tap (conv1_1 ... fc7, score_fr, upscore2, ...: see the \

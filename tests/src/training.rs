@@ -108,6 +108,36 @@ pub struct TrainingTable {
     pub rows: Vec<Row>,
 }
 
+impl TrainingTable {
+    /// The paper's Table 2 for the staged-training run: the four scores, in
+    /// percent, of each network on the validation split, as Markdown.
+    pub fn markdown(&self) -> String {
+        use std::fmt::Write;
+        let b = &self.budget;
+        let mut out = format!(
+            "Training ({}; {} steps of {} images per stage, {} train and {} val images of {}x{}, seed {}):\n\n",
+            b.mode, b.steps, b.batch, b.train_images, b.val_images, b.image_size, b.image_size, self.seed
+        );
+        out.push_str("| implementation | network | pixel acc | mean acc | mean IU | f.w. IU | images/s |\n");
+        out.push_str("|---|---|---|---|---|---|---|\n");
+        for row in &self.rows {
+            let s = row.scores;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+                row.implementation,
+                row.network,
+                100.0 * s.pixel_accuracy,
+                100.0 * s.mean_accuracy,
+                100.0 * s.mean_iu,
+                100.0 * s.frequency_weighted_iu,
+                row.images_per_second
+            );
+        }
+        out
+    }
+}
+
 /// The file names the check writes in the artifacts folder.
 pub const TABLE_FILE: &str = "training.json";
 pub const FIGURE_FILE: &str = "figure4.png";
