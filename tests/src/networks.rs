@@ -413,7 +413,12 @@ fn first_difference(why: String, ours: &[(String, Tensor)], theirs: &[(String, T
     let mut last_agreeing: Option<&str> = None;
     for (name, expected) in theirs {
         let Some((_, got)) = ours.iter().find(|(n, _)| n == name) else { continue };
-        if let Err(differs) = close(got, expected, || format!("yours, of shape {:?},", got.size())) {
+        let compared = if got.size() == expected.size() {
+            close(got, expected, || format!("yours, of shape {:?},", got.size()))
+        } else {
+            Err(format!("yours has shape {:?}, the reference's {:?}", got.size(), expected.size()))
+        };
+        if let Err(differs) = compared {
             let agreed = match last_agreeing {
                 Some(before) => format!("; every layer you named before it agrees (the last: {before})"),
                 None => String::new(),
