@@ -84,3 +84,32 @@ fn gradient_reaches_the_first_layer_and_the_skip_score_layers() {
         }
     }
 }
+
+/// A skip is there for its gradient as much as for its values: with every
+/// other way from the output to a backbone layer cut (its score layers'
+/// weights zero), the gradient must still reach that layer through the skip.
+/// A skip whose input is detached computes the right values and fails here.
+#[test]
+fn each_skip_passes_gradient_into_the_backbone() {
+    for (name, network, cut, layer) in [
+        ("fcn16s", fcn16s as Build, &["score_fr.weight"][..], "conv4_3.weight"),
+        ("fcn8s", fcn8s, &["score_fr.weight", "score_pool3.weight"], "conv4_3.weight"),
+        ("fcn8s", fcn8s, &["score_fr.weight", "score_pool4.weight"], "conv3_3.weight"),
+    ] {
+        let (store, net) = build(network);
+        let variables = store.variables();
+        {
+            let _guard = tch::no_grad_guard();
+            for score in cut {
+                let _ = variables[*score].shallow_clone().zero_();
+            }
+        }
+        net.forward_t(&image(40, 40), false).sum(Kind::Float).backward();
+        let grad = variables[layer].grad();
+        assert!(
+            grad.defined() && f64::try_from(grad.abs().sum(Kind::Float)).unwrap() > 0.0,
+            "{name}: with {cut:?} zero, no gradient reaches {layer}: the skip from its block passes none \
+             (is the tensor it starts from detached?)"
+        );
+    }
+}

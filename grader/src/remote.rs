@@ -239,11 +239,14 @@ fn build(path: &nn::Path, network: Network, fcn: FcnConfig) -> Vec<(String, Tens
 }
 
 /// One forward pass in the runner, on the current values of `variables`.
-/// In training mode the outputs come back as leaves, and the next
-/// `fcn_train::train::backward` carries their gradients to `variables`.
+/// In training mode, or in eval mode with autograd on, the outputs come back
+/// as leaves, and the next `fcn_train::train::backward` carries their
+/// gradients to `variables`.
 fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs: &Tensor, train: bool, outputs: &[&str]) -> Vec<Tensor> {
     let seed = if train { i64::try_from(Tensor::randint(1 << 40, [1], (Kind::Int64, Device::Cpu))).expect("a seed") } else { 0 };
-    let keep = train && network != Network::Vgg16;
+    // A pass whose gradients someone may ask for keeps its graph in the
+    // runner: every training-mode pass, and an eval-mode one outside no_grad.
+    let keep = (train || grad_enabled()) && network != Network::Vgg16;
     let mut tensors: Tensors = variables.iter().map(|(n, t)| (format!("weight.{n}"), t.detach())).collect();
     tensors.push(("input".to_owned(), xs.detach()));
     let taps = fcn_kit::taps::is_recording();
@@ -282,6 +285,11 @@ fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs:
         }
     });
     vec![output]
+}
+
+/// Whether autograd records on this thread (false under `no_grad_guard`).
+fn grad_enabled() -> bool {
+    (Tensor::ones([], (Kind::Float, Device::Cpu)).set_requires_grad(true) * 1.0).requires_grad()
 }
 
 /// Hands the layers the runner's network named (`tap.<name>`) to this

@@ -90,6 +90,9 @@ pub fn fcn_checks<I: Implementation>() -> Vec<Check> {
         check("FCN-8s: starts from a trained FCN-16s by name", 1, staged::<I, Fcn8s>),
         check("FCN-8s: gradient reaches conv1_1 and every score layer", 1, gradients_reach::<I, Fcn8s>).public(),
         check("FCN-8s at once: same output as the reference", 1, same_output::<I, Fcn8sAtOnce>),
+        check("FCN-16s: same parameter gradients as the reference on the same weights", 1, same_gradients::<I, Fcn16s>),
+        check("FCN-8s: same parameter gradients as the reference on the same weights", 1, same_gradients::<I, Fcn8s>),
+        check("FCN-8s at once: same parameter gradients as the reference", 1, same_gradients::<I, Fcn8sAtOnce>),
     ]
 }
 
@@ -205,6 +208,7 @@ fn vgg_same_features<I: Implementation>() -> Result<(), String> {
     let config = FcnConfig::narrow(NARROW);
     let (mut store, vgg) = backbone(I::vgg16, config);
     let (reference_store, reference) = backbone(solutions::vgg::vgg16, config);
+    draw_weights(&reference_store);
     copy_weights(&mut store, &reference_store)?;
     let _guard = tch::no_grad_guard();
     for (h, w) in COMPARED_SIZES {
@@ -284,6 +288,7 @@ fn same_output<I: Implementation, V: Variant>() -> Result<(), String> {
     let config = FcnConfig::narrow(NARROW);
     let (mut store, net) = network(V::build::<I>, config);
     let (reference_store, reference) = network(V::reference, config);
+    draw_weights(&reference_store);
     copy_weights(&mut store, &reference_store)?;
     let _guard = tch::no_grad_guard();
     for (h, w) in COMPARED_SIZES {
@@ -334,6 +339,84 @@ fn staged<I: Implementation, V: Variant>() -> Result<(), String> {
     ensure(transfer.unused == unused, || {
         format!("{} should use every variable of the network it starts from except {unused:?}; these were left: {:?}", V::NAME, transfer.unused)
     })
+}
+
+/// Every trainable variable's gradient, for the same weights (all drawn at
+/// random, biases included), the same input and the same upstream gradient
+/// of the output, in eval mode (dropout off).
+fn same_gradients<I: Implementation, V: Variant>() -> Result<(), String> {
+    let config = FcnConfig::narrow(NARROW);
+    let (mut store, net) = network(V::build::<I>, config);
+    let (reference_store, reference) = network(V::reference, config);
+    draw_weights(&reference_store);
+    copy_weights(&mut store, &reference_store)?;
+    let xs = image(1, 64, 80);
+    let outputs = [net.forward_t(&xs, false), reference.forward_t(&xs, false)];
+    ensure(outputs[0].size() == outputs[1].size(), || {
+        format!("{}'s output has shape {:?}, expected {:?}; see the output checks", V::NAME, outputs[0].size(), outputs[1].size())
+    })?;
+    tch::manual_seed(crate::check::case_seed(31) as i64);
+    let upstream = Tensor::randn(outputs[1].size(), (Kind::Float, Device::Cpu));
+    for output in &outputs {
+        fcn_train::train::backward(&(output * &upstream).sum(Kind::Float));
+    }
+    let (ours, theirs) = (trainable(&store), trainable(&reference_store));
+    let mut differing = Vec::new();
+    let mut missing = Vec::new();
+    for (name, variable) in &theirs {
+        let expected = variable.grad();
+        match ours.iter().find(|(n, _)| n == name).map(|(_, v)| v.grad()) {
+            Some(got) if got.defined() => {
+                if let Err(why) = close(&got, &expected, || format!("the gradient of {name}")) {
+                    differing.push((name.as_str(), why));
+                }
+            }
+            _ => missing.push(name.clone()),
+        }
+    }
+    ensure(missing.is_empty(), || {
+        format!("{}: no gradient reaches {} (is a tensor on its path detached, or the layer left out?)", V::NAME, missing.join(", "))
+    })?;
+    ensure(differing.is_empty(), || {
+        let names: Vec<&str> = differing.iter().map(|(name, _)| *name).collect();
+        format!(
+            "{}: the gradients of {} of {} parameters differ from the reference's ({}); the first: {}. A path that \
+             computes the right values but not the right function of the weights (a detached skip, a scale in \
+             the wrong place) shows here",
+            V::NAME,
+            differing.len(),
+            theirs.len(),
+            names.join(", "),
+            differing[0].1
+        )
+    })
+}
+
+/// The trainable variables of `store`, sorted by name.
+fn trainable(store: &nn::VarStore) -> Vec<(String, Tensor)> {
+    let mut variables: Vec<(String, Tensor)> = store.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+    variables.sort_by(|a, b| a.0.cmp(&b.0));
+    variables
+}
+
+/// Draws every trainable variable of `store` at random, in name order:
+/// weights scaled like Kaiming's initialisation, so that activations keep
+/// their size through the layers, and biases of about one, so that no
+/// mistake that involves a bias hides behind a zero.
+fn draw_weights(store: &nn::VarStore) {
+    tch::manual_seed(crate::check::case_seed(17) as i64);
+    let _guard = tch::no_grad_guard();
+    for (name, mut variable) in trainable(store) {
+        let size = variable.size();
+        let drawn = Tensor::randn(&size, (Kind::Float, variable.device()));
+        let drawn = if name.ends_with(".bias") {
+            drawn
+        } else {
+            let fan_in: i64 = size[1..].iter().product::<i64>().max(1);
+            drawn * (2.0 / fan_in as f64).sqrt()
+        };
+        variable.copy_(&drawn);
+    }
 }
 
 fn gradients_reach<I: Implementation, V: Variant>() -> Result<(), String> {

@@ -18,6 +18,12 @@ const POOL4_INSTEAD_OF_POOL3: u8 = 7;
 const BACKBONE_UNDER_A_SUB_PATH: u8 = 8;
 /// The crop off by one, in a network that names none of its layers.
 const CROP_OFF_BY_ONE_UNNAMED: u8 = 9;
+/// pool4 detached on its way into the skip: the right values, but no
+/// gradient reaches the backbone through the skip.
+const POOL4_SKIP_DETACHED: u8 = 10;
+/// FCN-8s at once scaling the skip's scores instead of pool4: the same
+/// values while the score layers' biases are zero.
+const AT_ONCE_SCALES_SCORES: u8 = 11;
 
 /// `xs`, tapped as `name` unless the mistake is to name nothing.
 fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
@@ -102,7 +108,12 @@ fn fcn(path: &nn::Path, config: FcnConfig, eight: bool, scales: (f64, f64), mist
     nn::func_t(move |xs, train| {
         let f = backbone.forward_t(xs, train);
         let coarse = named(mistake, "upscore2", upscore2.forward(&named(mistake, "score_fr", f.fc7.apply(&score_fr))));
-        let skip = named(mistake, "score_pool4", (&f.pool4 * scales.0).apply(&score_pool4));
+        let skip = match mistake {
+            POOL4_SKIP_DETACHED => (f.pool4.detach() * scales.0).apply(&score_pool4),
+            AT_ONCE_SCALES_SCORES => f.pool4.apply(&score_pool4) * scales.0,
+            _ => (&f.pool4 * scales.0).apply(&score_pool4),
+        };
+        let skip = named(mistake, "score_pool4", skip);
         let fused = named(mistake, "fuse_pool4", &coarse + named(mistake, "score_pool4c", crop(&skip, &coarse, pool4_crop)));
         let fused = upscore_next.forward(&fused);
         match (&score_pool3, &upscore8) {
@@ -215,6 +226,23 @@ fn a_wrong_output_is_traced_to_the_first_named_layer_that_differs() {
     assert!(relu.contains("(the last: pool5)"), "{relu}");
     let unnamed = reason::<CROP_OFF_BY_ONE_UNNAMED>("FCN-16s: same output as the reference on the same weights");
     assert!(unnamed.contains("Name your layers' outputs with fcn_kit::tap"), "{unnamed}");
+}
+
+#[test]
+fn a_skip_that_passes_no_gradient_is_caught_by_its_gradients_alone() {
+    let forward = "FCN-16s: same output as the reference on the same weights";
+    let mutant = checks::run(&check::<Mutant<POOL4_SKIP_DETACHED>>(forward));
+    assert!(mutant.passed(), "the detached skip computes the right values: {mutant:?}");
+    caught::<POOL4_SKIP_DETACHED>("FCN-16s: same parameter gradients as the reference on the same weights");
+    let why = reason::<POOL4_SKIP_DETACHED>("FCN-16s: same parameter gradients as the reference on the same weights");
+    assert!(why.contains("conv4_3.weight") && why.contains("differ from the reference's"), "{why}");
+    assert!(!why.contains("score_fr"), "score_fr's gradient is right: {why}");
+}
+
+#[test]
+fn at_once_scaling_the_scores_is_caught() {
+    caught::<AT_ONCE_SCALES_SCORES>("FCN-8s at once: same output as the reference");
+    caught::<AT_ONCE_SCALES_SCORES>("FCN-8s at once: same parameter gradients as the reference");
 }
 
 #[test]
