@@ -55,3 +55,43 @@ fn dropout_is_active_in_training_only() {
     assert!(eval.equal(&vgg.forward_t(&xs, false).fc7), "eval mode should be deterministic: is dropout on?");
     assert!(!eval.equal(&vgg.forward_t(&xs, true).fc7), "training mode should drop units: is dropout missing?");
 }
+
+/// The paper's dropout is 0.5 after fc6 (after its ReLU) and 0.5 after fc7,
+/// inverted: survivors are doubled in training so that eval mode needs no
+/// scaling. Setting fc6 to output 1 everywhere (weights 0, bias 1) makes it
+/// visible in fc7:
+/// - fc7 with weights 0 and bias 1 ignores fc6: half of fc7 is zero, the
+///   rest is 2;
+/// - fc7 with the identity as weights and bias 0 passes fc6 on: a unit
+///   survives both dropouts a quarter of the time, and is then 4.
+#[test]
+fn dropout_drops_half_after_fc6_and_half_after_fc7_and_scales_the_rest() {
+    let store = nn::VarStore::new(Device::Cpu);
+    let config = FcnConfig::narrow(16);
+    let vgg = vgg16(&store.root(), config);
+    let variables = store.variables();
+    let width = config.channels(4096);
+    for (identity, zeros, survivor) in [(false, 0.5, 2.0), (true, 0.75, 4.0)] {
+        {
+            let _guard = tch::no_grad_guard();
+            let _ = variables["fc6.weight"].shallow_clone().zero_();
+            let _ = variables["fc6.bias"].shallow_clone().fill_(1.0);
+            let fc7 = if identity { Tensor::eye(width, (Kind::Float, Device::Cpu)).reshape([width, width, 1, 1]) } else { Tensor::zeros([width, width, 1, 1], (Kind::Float, Device::Cpu)) };
+            let _ = variables["fc7.weight"].shallow_clone().copy_(&fc7);
+            let _ = variables["fc7.bias"].shallow_clone().fill_(if identity { 0.0 } else { 1.0 });
+        }
+        tch::manual_seed(0);
+        let fc7 = vgg.forward_t(&Tensor::randn([4, 3, 32, 32], (Kind::Float, Device::Cpu)), true).fc7;
+        let fraction = f64::try_from(fc7.eq(0.0).to_kind(Kind::Float).mean(Kind::Float)).unwrap();
+        let setting = if identity { "with fc7 passing fc6 on" } else { "with fc7 ignoring fc6" };
+        assert!(
+            (fraction - zeros).abs() < 0.06,
+            "{setting}, training mode zeroes {:.0}% of fc7; dropout of 0.5 after fc6 and after fc7 zeroes about {:.0}%",
+            100.0 * fraction,
+            100.0 * zeros
+        );
+        let kept = fc7.masked_select(&fc7.ne(0.0));
+        let off = f64::try_from((&kept - survivor).abs().max()).unwrap();
+        assert!(off < 1e-4, "{setting}, fc7's surviving units should all be {survivor} (inverted dropout); one is off by {off}");
+    }
+}

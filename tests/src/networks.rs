@@ -68,6 +68,7 @@ pub fn vgg_checks<I: Implementation>() -> Vec<Check> {
         check("feature sizes for a 500x500 image", 1, vgg_feature_sizes::<I>),
         check("same features as the reference on the same weights", 2, vgg_same_features::<I>),
         check("dropout in training only", 1, vgg_dropout::<I>).public(),
+        check("dropout after fc6 and fc7 at the paper's rate, inverted, nothing else random", 1, vgg_dropout_rate::<I>),
         check("pre-trained VGG16 weights load by name", 1, vgg_pretrained::<I>),
         check("parameter count at full width", 1, vgg_parameter_count::<I>),
     ]
@@ -235,6 +236,76 @@ fn vgg_dropout<I: Implementation>() -> Result<(), String> {
     ensure(first.equal(&second), || "fc7 changes between two evaluations of the same input: dropout is on in eval mode".to_owned())?;
     let trained = vgg.forward_t(&xs, true).fc7;
     ensure(!trained.equal(&first), || "fc7 in training mode equals fc7 in eval mode: dropout is missing".to_owned())
+}
+
+/// The paper's dropout: after fc6's ReLU and after fc7's, each unit
+/// dropped with probability 0.5 in training, and the survivors scaled by 2
+/// (inverted dropout, so that eval mode needs no scaling).
+const DROPOUT: f64 = 0.5;
+
+/// How many standard deviations a dropped fraction may stray from the rate.
+/// Two-sided, the chance that a right network strays further is below one
+/// in a million (with its seed fixed, a check gives the same verdict every
+/// time); a rate off by 0.1 is 12 deviations away at the sample size used.
+const DROPOUT_Z: f64 = 4.9;
+
+/// fc6 and fc7 are set so that what dropout does shows in fc7 alone:
+/// fc6's weights zero and its bias 1, so every unit of fc6 is 1 before its
+/// dropout. Then, with fc7's weights zero and its bias 1, fc7 sees a 1 in
+/// every unit whatever fc6's dropout did, and its own dropout leaves a
+/// fraction 0.5 of zeros and survivors of 2. With fc7's weights the
+/// identity and its bias zero, fc7 sees fc6's dropout too: 0.75 zeros and
+/// survivors of 4. Before fc6 nothing may be random: pool3 and pool4 are
+/// the same in both modes.
+fn vgg_dropout_rate<I: Implementation>() -> Result<(), String> {
+    let config = FcnConfig::narrow(NARROW);
+    let (store, vgg) = backbone(I::vgg16, config);
+    draw_weights(&store);
+    let variables = store.variables();
+    let variable = |name: &str| {
+        variables.get(name).map(Tensor::shallow_clone).ok_or_else(|| format!("vgg16 has no variable {name}; see the names check"))
+    };
+    let (fc6_weight, fc6_bias, fc7_weight, fc7_bias) =
+        (variable("fc6.weight")?, variable("fc6.bias")?, variable("fc7.weight")?, variable("fc7.bias")?);
+    let width = config.channels(4096);
+    let xs = image(4, 32, 32);
+    for (identity, rate, survivor) in [(false, DROPOUT, 1.0 / (1.0 - DROPOUT)), (true, 1.0 - (1.0 - DROPOUT).powi(2), 1.0 / (1.0 - DROPOUT).powi(2))] {
+        let _guard = tch::no_grad_guard();
+        let _ = fc6_weight.shallow_clone().zero_();
+        let _ = fc6_bias.shallow_clone().fill_(1.0);
+        let fc7 = if identity { Tensor::eye(width, (Kind::Float, Device::Cpu)).reshape([width, width, 1, 1]) } else { fc7_weight.zeros_like() };
+        let _ = fc7_weight.shallow_clone().copy_(&fc7);
+        let _ = fc7_bias.shallow_clone().fill_(if identity { 0.0 } else { 1.0 });
+        let eval = vgg.forward_t(&xs, false);
+        tch::manual_seed(crate::check::case_seed(23) as i64);
+        let trained = vgg.forward_t(&xs, true);
+        for (name, a, b) in [("pool3", &trained.pool3, &eval.pool3), ("pool4", &trained.pool4, &eval.pool4)] {
+            ensure(a.equal(b), || format!("{name} differs between training and eval mode: only fc6 and fc7 have dropout"))?;
+        }
+        let units = trained.fc7.numel() as f64;
+        let dropped = f64::try_from(trained.fc7.eq(0.0).sum(Kind::Float)).expect("a scalar");
+        let fraction = dropped / units;
+        let z = (dropped - rate * units) / (units * rate * (1.0 - rate)).sqrt();
+        let setting = if identity { "fc7 passing fc6's units through" } else { "fc7 ignoring fc6" };
+        ensure(z.abs() <= DROPOUT_Z, || {
+            format!(
+                "with every unit 1 before dropout ({setting}), training mode zeroes {:.1}% of fc7's {units} units; \
+                 dropout after fc6 and after fc7 at the paper's rate zeroes {:.1}% (more than {DROPOUT_Z} standard \
+                 deviations away)",
+                100.0 * fraction,
+                100.0 * rate
+            )
+        })?;
+        let kept = trained.fc7.masked_select(&trained.fc7.ne(0.0));
+        let off = f64::try_from((&kept - survivor).abs().max()).unwrap_or(0.0);
+        ensure(off <= 1e-4 * survivor, || {
+            format!(
+                "with every unit 1 before dropout ({setting}), fc7's surviving units in training mode are not all \
+                 {survivor}, as inverted dropout at the paper's rate makes them (one is off by {off:.3})"
+            )
+        })?;
+    }
+    Ok(())
 }
 
 fn vgg_pretrained<I: Implementation>() -> Result<(), String> {

@@ -24,6 +24,12 @@ const POOL4_SKIP_DETACHED: u8 = 10;
 /// FCN-8s at once scaling the skip's scores instead of pool4: the same
 /// values while the score layers' biases are zero.
 const AT_ONCE_SCALES_SCORES: u8 = 11;
+/// Dropout after fc7 at 0.3 instead of 0.5.
+const DROPOUT_RATE_0_3: u8 = 12;
+/// No dropout after fc6.
+const NO_DROPOUT_AFTER_FC6: u8 = 13;
+/// Dropout on pool4 too, in training.
+const DROPOUT_ON_POOL4: u8 = 14;
 
 /// `xs`, tapped as `name` unless the mistake is to name nothing.
 fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
@@ -66,6 +72,7 @@ fn vgg16(path: &nn::Path, config: FcnConfig, mistake: u8) -> Backbone {
                 x = named(mistake, &pool, x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], ceil));
                 match name.as_str() {
                     "conv3_3" => pool3 = Some(x.shallow_clone()),
+                    "conv4_3" if mistake == DROPOUT_ON_POOL4 => pool4 = Some(x.dropout(0.5, train)),
                     "conv4_3" => pool4 = Some(x.shallow_clone()),
                     _ => {}
                 }
@@ -73,8 +80,9 @@ fn vgg16(path: &nn::Path, config: FcnConfig, mistake: u8) -> Backbone {
         }
         let x = x.apply(&fc6);
         let x = if mistake == NO_RELU_AFTER_FC6 { x } else { x.relu() };
-        let x = named(mistake, "fc6", x.dropout(0.5, train));
-        let fc7 = named(mistake, "fc7", x.apply(&fc7).relu().dropout(0.5, train));
+        let x = named(mistake, "fc6", if mistake == NO_DROPOUT_AFTER_FC6 { x } else { x.dropout(0.5, train) });
+        let rate = if mistake == DROPOUT_RATE_0_3 { 0.3 } else { 0.5 };
+        let fc7 = named(mistake, "fc7", x.apply(&fc7).relu().dropout(rate, train));
         VggFeatures { pool3: pool3.unwrap(), pool4: pool4.unwrap(), fc7 }
     })
 }
@@ -237,6 +245,24 @@ fn a_skip_that_passes_no_gradient_is_caught_by_its_gradients_alone() {
     let why = reason::<POOL4_SKIP_DETACHED>("FCN-16s: same parameter gradients as the reference on the same weights");
     assert!(why.contains("conv4_3.weight") && why.contains("differ from the reference's"), "{why}");
     assert!(!why.contains("score_fr"), "score_fr's gradient is right: {why}");
+}
+
+#[test]
+fn dropout_at_another_rate_missing_after_fc6_or_elsewhere_is_caught() {
+    let rate = "dropout after fc6 and fc7 at the paper's rate, inverted, nothing else random";
+    caught::<DROPOUT_RATE_0_3>(rate);
+    caught::<NO_DROPOUT_AFTER_FC6>(rate);
+    caught::<DROPOUT_ON_POOL4>(rate);
+    assert!(reason::<DROPOUT_RATE_0_3>(rate).contains("fc7 ignoring fc6"), "{}", reason::<DROPOUT_RATE_0_3>(rate));
+    assert!(reason::<NO_DROPOUT_AFTER_FC6>(rate).contains("fc7 passing fc6's units through"));
+    assert!(reason::<DROPOUT_ON_POOL4>(rate).contains("pool4 differs between training and eval mode"));
+    // The public check sees dropout in all three, and passes them.
+    for passes in [
+        checks::run(&check::<Mutant<DROPOUT_RATE_0_3>>("dropout in training only")),
+        checks::run(&check::<Mutant<NO_DROPOUT_AFTER_FC6>>("dropout in training only")),
+    ] {
+        assert!(passes.passed(), "{passes:?}");
+    }
 }
 
 #[test]
