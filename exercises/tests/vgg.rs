@@ -77,7 +77,7 @@ fn dropout_drops_half_after_fc6_and_half_after_fc7_and_scales_the_rest() {
             let _ = variables["fc6.weight"].shallow_clone().zero_();
             let _ = variables["fc6.bias"].shallow_clone().fill_(1.0);
             let fc7 = if identity { Tensor::eye(width, (Kind::Float, Device::Cpu)).reshape([width, width, 1, 1]) } else { Tensor::zeros([width, width, 1, 1], (Kind::Float, Device::Cpu)) };
-            let _ = variables["fc7.weight"].shallow_clone().copy_(&fc7);
+            variables["fc7.weight"].shallow_clone().copy_(&fc7);
             let _ = variables["fc7.bias"].shallow_clone().fill_(if identity { 0.0 } else { 1.0 });
         }
         tch::manual_seed(0);

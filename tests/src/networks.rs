@@ -274,7 +274,7 @@ fn vgg_dropout_rate<I: Implementation>() -> Result<(), String> {
         let _ = fc6_weight.shallow_clone().zero_();
         let _ = fc6_bias.shallow_clone().fill_(1.0);
         let fc7 = if identity { Tensor::eye(width, (Kind::Float, Device::Cpu)).reshape([width, width, 1, 1]) } else { fc7_weight.zeros_like() };
-        let _ = fc7_weight.shallow_clone().copy_(&fc7);
+        fc7_weight.shallow_clone().copy_(&fc7);
         let _ = fc7_bias.shallow_clone().fill_(if identity { 0.0 } else { 1.0 });
         let eval = vgg.forward_t(&xs, false);
         tch::manual_seed(crate::check::case_seed(23) as i64);
