@@ -94,6 +94,7 @@ pub fn fcn_checks<I: Implementation>() -> Vec<Check> {
         check("FCN-16s: same parameter gradients as the reference on the same weights", 1, same_gradients::<I, Fcn16s>),
         check("FCN-8s: same parameter gradients as the reference on the same weights", 1, same_gradients::<I, Fcn8s>),
         check("FCN-8s at once: same parameter gradients as the reference", 1, same_gradients::<I, Fcn8sAtOnce>),
+        check("nothing random in training mode beyond fc6 and fc7's dropout", 1, heads_deterministic::<I>),
     ]
 }
 
@@ -451,16 +452,75 @@ fn same_gradients<I: Implementation, V: Variant>() -> Result<(), String> {
     ensure(differing.is_empty(), || {
         let names: Vec<&str> = differing.iter().map(|(name, _)| *name).collect();
         format!(
-            "{}: the gradients of {} of {} parameters differ from the reference's ({}); the first: {}. A path that \
-             computes the right values but not the right function of the weights (a detached skip, a scale in \
-             the wrong place) shows here",
+            "{}: the gradients of {} of {} parameters differ from the reference's ({}); the first: {}. {}",
             V::NAME,
             differing.len(),
             theirs.len(),
             names.join(", "),
-            differing[0].1
+            differing[0].1,
+            suspect_path(&names)
         )
     })
+}
+
+/// Where, from which parameters' gradients differ, the path that passes
+/// the wrong gradient most likely is. Gradients flow from the output back
+/// through the backbone, so when every layer from some depth on agrees and
+/// the layers before it do not, the gradient that enters the backbone at
+/// that depth is wrong: a skip taken there.
+fn suspect_path(differing: &[&str]) -> String {
+    let layer = |name: &&str| name.split('.').next().unwrap_or_default().to_owned();
+    let layers: Vec<String> = differing.iter().map(layer).collect();
+    let backbone_only = layers.iter().all(|l| l.starts_with("conv") || l.starts_with("fc"));
+    let backbone_layers = fcn_kit::weights::TORCHVISION_VGG16_LAYERS.map(|(_, layer)| layer);
+    let deepest = backbone_layers.iter().rev().find(|l| layers.iter().any(|d| d == *l));
+    let skip = match deepest {
+        Some(l) if backbone_only && l.starts_with("conv4") => Some(("conv4_3", "pool4", "score_pool4")),
+        Some(l) if backbone_only && l.starts_with("conv3") => Some(("conv3_3", "pool3", "score_pool3")),
+        _ => None,
+    };
+    match skip {
+        Some((last, pool, score)) => format!(
+            "Every score layer's gradient agrees, and so does every backbone layer after {last}: the gradient \
+             that reaches {last} through the {pool} skip is wrong (is {pool} detached, or scaled in the wrong \
+             place, on its way into {score}?)"
+        ),
+        None => "A path that computes the right values but not the right function of the weights (a detached \
+                 skip, a scale in the wrong place) shows here"
+            .to_owned(),
+    }
+}
+
+/// The FCN heads are deterministic: only fc6 and fc7 have dropout. With
+/// score_fr's weights zero, what fc7's dropout does cannot reach the output,
+/// so the output in training mode must equal the output in eval mode; any
+/// other randomness (dropout on a score layer, a skip, the fused scores)
+/// shows as a difference.
+fn heads_deterministic<I: Implementation>() -> Result<(), String> {
+    fn one<I: Implementation, V: Variant>() -> Result<(), String> {
+        let config = FcnConfig::narrow(NARROW);
+        let (store, net) = network(V::build::<I>, config);
+        draw_weights(&store);
+        let score_fr = store.variables().get("score_fr.weight").map(Tensor::shallow_clone);
+        let score_fr = score_fr.ok_or_else(|| format!("{} has no variable score_fr.weight; see the names checks", V::NAME))?;
+        let _guard = tch::no_grad_guard();
+        let _ = score_fr.shallow_clone().zero_();
+        let xs = image(2, 48, 48);
+        let eval = net.forward_t(&xs, false);
+        tch::manual_seed(crate::check::case_seed(37) as i64);
+        let trained = net.forward_t(&xs, true);
+        close(&trained, &eval, || {
+            format!(
+                "{}'s output in training mode, with score_fr's weights zero so that fc7's dropout cannot reach it, \
+                 compared with eval mode: something after the backbone is random in training (only fc6 and fc7 \
+                 have dropout)",
+                V::NAME
+            )
+        })
+    }
+    one::<I, Fcn16s>()?;
+    one::<I, Fcn8s>()?;
+    one::<I, Fcn8sAtOnce>()
 }
 
 /// The trainable variables of `store`, sorted by name.

@@ -30,6 +30,8 @@ const DROPOUT_RATE_0_3: u8 = 12;
 const NO_DROPOUT_AFTER_FC6: u8 = 13;
 /// Dropout on pool4 too, in training.
 const DROPOUT_ON_POOL4: u8 = 14;
+/// Dropout on score_fr's scores too, in training.
+const DROPOUT_ON_SCORES: u8 = 15;
 
 /// `xs`, tapped as `name` unless the mistake is to name nothing.
 fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
@@ -115,7 +117,9 @@ fn fcn(path: &nn::Path, config: FcnConfig, eight: bool, scales: (f64, f64), mist
     };
     nn::func_t(move |xs, train| {
         let f = backbone.forward_t(xs, train);
-        let coarse = named(mistake, "upscore2", upscore2.forward(&named(mistake, "score_fr", f.fc7.apply(&score_fr))));
+        let scores = f.fc7.apply(&score_fr);
+        let scores = if mistake == DROPOUT_ON_SCORES { scores.dropout(0.5, train) } else { scores };
+        let coarse = named(mistake, "upscore2", upscore2.forward(&named(mistake, "score_fr", scores)));
         let skip = match mistake {
             POOL4_SKIP_DETACHED => (f.pool4.detach() * scales.0).apply(&score_pool4),
             AT_ONCE_SCALES_SCORES => f.pool4.apply(&score_pool4) * scales.0,
@@ -245,6 +249,7 @@ fn a_skip_that_passes_no_gradient_is_caught_by_its_gradients_alone() {
     let why = reason::<POOL4_SKIP_DETACHED>("FCN-16s: same parameter gradients as the reference on the same weights");
     assert!(why.contains("conv4_3.weight") && why.contains("differ from the reference's"), "{why}");
     assert!(!why.contains("score_fr"), "score_fr's gradient is right: {why}");
+    assert!(why.contains("reaches conv4_3 through the pool4 skip is wrong"), "{why}");
 }
 
 #[test]
@@ -262,6 +267,22 @@ fn dropout_at_another_rate_missing_after_fc6_or_elsewhere_is_caught() {
         checks::run(&check::<Mutant<NO_DROPOUT_AFTER_FC6>>("dropout in training only")),
     ] {
         assert!(passes.passed(), "{passes:?}");
+    }
+}
+
+#[test]
+fn dropout_after_the_backbone_is_caught() {
+    let heads = "nothing random in training mode beyond fc6 and fc7's dropout";
+    caught::<DROPOUT_ON_SCORES>(heads);
+    assert!(reason::<DROPOUT_ON_SCORES>(heads).contains("FCN-16s's output in training mode"), "{}", reason::<DROPOUT_ON_SCORES>(heads));
+    // Eval mode never sees it: every other check of the heads passes it.
+    for name in [
+        "FCN-16s: same output as the reference on the same weights",
+        "FCN-8s: same parameter gradients as the reference on the same weights",
+        "dropout after fc6 and fc7 at the paper's rate, inverted, nothing else random",
+    ] {
+        let status = checks::run(&check::<Mutant<DROPOUT_ON_SCORES>>(name));
+        assert!(status.passed(), "{name}: {status:?}");
     }
 }
 
