@@ -30,47 +30,90 @@ use crate::report::{self, Run};
 #[derive(Debug, Args)]
 pub struct BatchArgs {
     /// A folder with one folder per student.
-    submissions: PathBuf,
+    pub submissions: PathBuf,
 
     /// Where the reports and gradebook.csv go.
     #[arg(long, value_name = "DIR", default_value = "target/grader/batch")]
-    out: PathBuf,
+    pub out: PathBuf,
 
     /// Students graded at the same time.
     #[arg(long, short, default_value_t = 1)]
-    jobs: usize,
+    pub jobs: usize,
 
     /// Grade again students whose files have not changed.
     #[arg(long)]
-    force: bool,
+    pub force: bool,
 
     /// Leave out the training checks.
     #[arg(long)]
-    skip_training: bool,
+    pub skip_training: bool,
 
     /// Grade one exercise only: its name or number.
     #[arg(long, value_name = "EXERCISE")]
-    only: Option<String>,
+    pub only: Option<String>,
 
     /// Seconds each check may run.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
-    timeout: u64,
+    pub timeout: u64,
 
     /// MiB of memory each check may allocate (on CPU).
     #[arg(long, value_name = "MIB", default_value_t = 6144)]
-    memory_limit: u64,
+    pub memory_limit: u64,
 
     /// Seconds each student's build may take.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
-    build_timeout: u64,
+    pub build_timeout: u64,
 
     /// Run the students' code without the sandbox (every report says so).
     #[arg(long)]
-    unsandboxed: bool,
+    pub unsandboxed: bool,
 
     /// The kit's folder (default: the one this grader was built in).
     #[arg(long, value_name = "DIR")]
-    kit: Option<PathBuf>,
+    pub kit: Option<PathBuf>,
+
+    /// Where the training checks run: the CPU, or a GPU (with --slurm, each
+    /// task then asks for one: --gres=gpu:1).
+    #[arg(long, value_enum, default_value_t = BatchDevice::Cpu)]
+    pub device: BatchDevice,
+
+    /// Grade on a Slurm cluster: one job array, one task per student to
+    /// grade, then the gradebook (README: "Grading a large class").
+    #[arg(long)]
+    pub slurm: bool,
+
+    /// With --slurm: cores each task asks for (its checks run on them).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub task_cores: usize,
+
+    /// With --slurm: an option for sbatch, as sbatch spells it; give it once
+    /// per option (--sbatch=--partition=gpu --sbatch=--account=cs101).
+    #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true, requires = "slurm")]
+    pub sbatch: Vec<String>,
+
+    /// With --slurm: submit the job array and return; gather later with
+    /// --gather.
+    #[arg(long, requires = "slurm")]
+    pub no_wait: bool,
+
+    /// Grade nothing: build gradebook.csv from the students' records in OUT,
+    /// and name every student who has none (a task that failed, timed out
+    /// or never ran).
+    #[arg(long, conflicts_with = "slurm")]
+    pub gather: bool,
+
+    /// The task of a Slurm job array to run: grades the student on that line
+    /// of OUT/.slurm/tasks.txt (`grader batch --slurm` writes both).
+    #[arg(long, value_name = "N", hide = true, conflicts_with_all = ["slurm", "gather"])]
+    pub slurm_task: Option<usize>,
+}
+
+/// Where a class's training checks run. There is no "auto": tasks on a
+/// cluster must not depend on what the submitting machine has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BatchDevice {
+    Cpu,
+    Cuda,
 }
 
 /// One gradebook row, and the record that lets a later run skip the student.
@@ -96,45 +139,29 @@ const RECORD: &str = "grading.json";
 
 pub fn run(args: BatchArgs) -> Result<(), String> {
     let kit = args.kit.clone().unwrap_or_else(crate::grade::default_kit);
-    let only = match &args.only {
-        None => None,
-        Some(name) => Some(crate::suite::exercise_named(name).ok_or_else(|| {
-            format!("no exercise {name:?}; the exercises are {}", crate::suite::exercise_names())
-        })?),
-    };
-    let entries = std::fs::read_dir(&args.submissions).map_err(|e| format!("cannot read {}: {e}", args.submissions.display()))?;
-    let mut students: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir() || m.file_type().is_symlink()))
-        .collect();
-    students.sort();
-    if students.is_empty() {
-        return Err(format!("{} has no submission folders", args.submissions.display()));
-    }
-    let sandbox = crate::sandbox::Sandbox::choose(args.unsandboxed, true)?;
+    let students = students(&args.submissions)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     let out = args.out.canonicalize().map_err(|e| format!("{}: {e}", args.out.display()))?;
-    let runner_kit = RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
+    if args.gather {
+        let rows = crate::slurm::gather(&out, &students);
+        return finish(&out, rows);
+    }
+    let sandbox = crate::sandbox::Sandbox::choose(args.unsandboxed, true)?;
+    let cache = kit.join("target/grader/runner");
+    if let Some(task) = args.slurm_task {
+        // A task shares the template and builds in a folder of the node's own.
+        let runner_kit = RunnerKit::open(&kit, &cache, sandbox, &std::env::temp_dir())?;
+        return crate::slurm::task(&runner_kit, &out, &students, task, &args, &options(&args, &kit, 1, args.task_cores)?);
+    }
+    let runner_kit = RunnerKit::prepare(&kit, &cache, sandbox)?;
+    if args.slurm {
+        let options = options(&args, &kit, 1, args.task_cores)?;
+        return crate::slurm::submit(&out, &students, &args, &options);
+    }
 
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let jobs = args.jobs.clamp(1, students.len());
-    let check_jobs = (cores / jobs).max(1);
-    let options = crate::grade::Options {
-        only,
-        skip_training: args.skip_training,
-        settings: Settings { cache: Some(kit.join("target/grader/cache")), ..Settings::default() },
-        limits: Limits {
-            timeout: Duration::from_secs(args.timeout.max(1)),
-            memory_mib: args.memory_limit,
-            output_mib: 16,
-            threads: (cores / (jobs * check_jobs)).max(1) as i32,
-            training_timeout: Duration::from_secs(900.max(args.timeout)),
-            training_threads: (cores / jobs).max(1) as i32,
-        },
-        jobs: check_jobs,
-        build_timeout: Duration::from_secs(args.build_timeout.max(1)),
-        progress: false,
-    };
+    let options = options(&args, &kit, jobs, cores)?;
     let progress = ProgressBar::new(students.len() as u64).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} students {elapsed} {wide_msg}").expect("a valid template"),
     );
@@ -148,12 +175,8 @@ pub fn run(args: BatchArgs) -> Result<(), String> {
                     let Some(submission) = students.get(n) else { break };
                     let name = crate::submission::folder_name(submission);
                     progress.set_message(name.clone());
-                    let row = grade_one(&runner_kit, &out, submission, &name, &args, &options).unwrap_or_else(|why| Row {
-                        student: name.clone(),
-                        status: "not graded".into(),
-                        notes: vec![why],
-                        ..Row::default()
-                    });
+                    let row = grade_one(&runner_kit, &out, submission, &name, args.force, &options)
+                        .unwrap_or_else(|why| Row::not_graded(&name, why));
                     rows.lock().expect("no panic holding the lock").push(row);
                     progress.inc(1);
                 }
@@ -161,37 +184,104 @@ pub fn run(args: BatchArgs) -> Result<(), String> {
         }
     });
     progress.finish_and_clear();
-    let mut rows = rows.into_inner().expect("no panic holding the lock");
+    finish(&out, rows.into_inner().expect("no panic holding the lock"))
+}
+
+/// Writes the gradebook of `rows` and prints them.
+pub fn finish(out: &Path, mut rows: Vec<Row>) -> Result<(), String> {
     rows.sort_by(|a, b| a.student.cmp(&b.student));
     let gradebook = out.join("gradebook.csv");
     write_gradebook(&gradebook, &rows)?;
     for row in &rows {
         println!("{:<24} {:>5}/{:<5} {}", row.student, row.total, row.max, row.status);
     }
+    let missing: Vec<String> = rows
+        .iter()
+        .filter(|row| row.status.starts_with("not graded"))
+        .map(|row| format!("{} ({})", row.student, row.notes.join("; ")))
+        .collect();
+    if !missing.is_empty() {
+        println!("Not graded ({}): {}", missing.len(), missing.join(", "));
+    }
     println!("Gradebook: {}", gradebook.display());
     Ok(())
 }
 
-fn grade_one(
+/// The students' folders in `submissions`, sorted by name.
+pub fn students(submissions: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(submissions).map_err(|e| format!("cannot read {}: {e}", submissions.display()))?;
+    let mut students: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir() || m.file_type().is_symlink()))
+        .collect();
+    students.sort();
+    if students.is_empty() {
+        return Err(format!("{} has no submission folders", submissions.display()));
+    }
+    Ok(students)
+}
+
+/// The grading options for a student, when `jobs` students share `cores`.
+pub fn options(args: &BatchArgs, kit: &Path, jobs: usize, cores: usize) -> Result<crate::grade::Options, String> {
+    let only = match &args.only {
+        None => None,
+        Some(name) => Some(crate::suite::exercise_named(name).ok_or_else(|| {
+            format!("no exercise {name:?}; the exercises are {}", crate::suite::exercise_names())
+        })?),
+    };
+    let device = match args.device {
+        BatchDevice::Cpu => tch::Device::Cpu,
+        // Resolved where the grading runs (a task's node), not where it is
+        // submitted.
+        BatchDevice::Cuda if args.slurm => tch::Device::Cuda(0),
+        BatchDevice::Cuda => crate::resolve_device(crate::DeviceChoice::Cuda)?,
+    };
+    let check_jobs = (cores / jobs).max(1);
+    Ok(crate::grade::Options {
+        only,
+        skip_training: args.skip_training,
+        settings: Settings { cache: Some(kit.join("target/grader/cache")), device, ..Settings::default() },
+        limits: Limits {
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            memory_mib: args.memory_limit,
+            output_mib: 16,
+            threads: (cores / (jobs * check_jobs)).max(1) as i32,
+            training_timeout: Duration::from_secs(900.max(args.timeout)),
+            training_threads: (cores / jobs).max(1) as i32,
+        },
+        jobs: check_jobs,
+        build_timeout: Duration::from_secs(args.build_timeout.max(1)),
+        progress: false,
+    })
+}
+
+impl Row {
+    /// The row of a student who has no grade, and why.
+    pub fn not_graded(student: &str, why: String) -> Row {
+        Row { student: student.to_owned(), status: "not graded".into(), notes: vec![why], ..Row::default() }
+    }
+}
+
+/// Grades the student in `submission` into `out/<name>`: their reports,
+/// and last their record. Unless `force`, a record for the same files is
+/// the grade.
+pub fn grade_one(
     runner_kit: &RunnerKit,
     out: &Path,
     submission: &Path,
     name: &str,
-    args: &BatchArgs,
+    force: bool,
     options: &crate::grade::Options,
 ) -> Result<Row, String> {
-    if name.starts_with('.') || name == "gradebook.csv" || name.ends_with(".partial") {
-        return Err(format!("{name:?} is not a student's folder name the gradebook can use: rename it"));
-    }
+    usable_name(name)?;
     let folder = out.join(name);
     if std::fs::symlink_metadata(submission).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err("the submission folder is a symbolic link, which is not followed".to_owned());
     }
     let submitted = crate::submission::read(submission);
     let digest = submitted.digest();
-    if !args.force {
-        let earlier = std::fs::read_to_string(folder.join(RECORD)).ok().and_then(|json| serde_json::from_str::<Row>(&json).ok());
-        if let Some(row) = earlier.filter(|row| row.digest == digest && row.student == name) {
+    if !force {
+        if let Some(row) = record(out, name, &digest) {
             return Ok(Row { status: format!("{} (earlier run)", row.status), ..row });
         }
     }
@@ -209,6 +299,22 @@ fn grade_one(
     // The record last: a run cut short leaves no record, and is graded again.
     write(&folder.join(RECORD), &serde_json::to_string_pretty(&row).expect("a row serialises"))?;
     Ok(row)
+}
+
+/// The record of `name`'s grading in `out`, if it is of the files with
+/// `digest`. A record is read strictly: one that does not parse, or is of
+/// someone else, is none.
+pub fn record(out: &Path, name: &str, digest: &str) -> Option<Row> {
+    let json = std::fs::read_to_string(out.join(name).join(RECORD)).ok()?;
+    serde_json::from_str::<Row>(&json).ok().filter(|row| row.digest == digest && row.student == name)
+}
+
+/// Whether `name` is a folder name a student's grading can be kept under.
+pub fn usable_name(name: &str) -> Result<(), String> {
+    if name.starts_with('.') || name == "gradebook.csv" || name.ends_with(".partial") || name.contains(['\n', '\r']) {
+        return Err(format!("{name:?} is not a student's folder name the gradebook can use: rename it"));
+    }
+    Ok(())
 }
 
 fn row_of(student: &str, digest: &str, run: &Run) -> Row {

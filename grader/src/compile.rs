@@ -81,6 +81,54 @@ impl RunnerKit {
     /// The template in `cache`, prepared and built now unless it already is
     /// for these sources, this libtorch, this toolchain and this sandbox.
     pub fn prepare(kit: &Path, cache: &Path, sandbox: Sandbox) -> Result<RunnerKit, String> {
+        let (runner_kit, sources, stamp) = RunnerKit::describe(kit, cache, sandbox)?;
+        // One grader prepares the template at a time; the others wait, then
+        // find it ready.
+        let _lock = Lock::take(&runner_kit.template.with_file_name(".lock"))?;
+        let stamp_file = runner_kit.template.join(".prepared");
+        if std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
+            return Ok(runner_kit);
+        }
+        let cache = runner_kit.template.parent().expect("the template is in a folder").to_owned();
+        eprintln!("grader: preparing the runner's build tree in {} (once; a few minutes)", cache.display());
+        for folder in [&runner_kit.template, &runner_kit.vendor] {
+            if folder.exists() {
+                std::fs::remove_dir_all(folder).map_err(|e| format!("cannot remove {}: {e}", folder.display()))?;
+            }
+        }
+        for (path, contents) in &sources {
+            write(&runner_kit.template.join(path), contents)?;
+        }
+        runner_kit.vendor(kit)?;
+        write(&runner_kit.template.join(".cargo-home/config.toml"), runner_kit.cargo_config().as_bytes())?;
+        runner_kit.build(&runner_kit.template, Duration::from_secs(3600)).and_then(|(ok, diagnostics)| {
+            if ok { Ok(()) } else { Err(format!("the runner does not build with the stubs:\n{}", first_errors(&diagnostics))) }
+        })?;
+        write(&stamp_file, stamp.as_bytes())?;
+        Ok(runner_kit)
+    }
+
+    /// The template in `cache`, which must be prepared already (by
+    /// [`RunnerKit::prepare`]) for these sources: it is only read, never
+    /// written, so that graders on many machines can share it. Each
+    /// submission is built in a folder of its own in `builds`.
+    pub fn open(kit: &Path, cache: &Path, sandbox: Sandbox, builds: &Path) -> Result<RunnerKit, String> {
+        let (runner_kit, _, stamp) = RunnerKit::describe(kit, cache, sandbox)?;
+        let stamp_file = runner_kit.template.join(".prepared");
+        if std::fs::read_to_string(&stamp_file).ok().as_deref() != Some(stamp.as_str()) {
+            return Err(format!(
+                "the runner's build tree in {} is not prepared for this kit (or this sandbox): `grader batch --slurm` \
+                 prepares it before it submits the tasks",
+                runner_kit.template.display()
+            ));
+        }
+        Ok(RunnerKit { builds: absolute(builds)?, ..runner_kit })
+    }
+
+    /// The runner kit for `kit` in `cache`, its template's files, and the
+    /// stamp a template prepared for them carries.
+    #[allow(clippy::type_complexity)]
+    fn describe(kit: &Path, cache: &Path, sandbox: Sandbox) -> Result<(RunnerKit, Vec<(PathBuf, Vec<u8>)>, String), String> {
         let libtorch = libtorch(kit)?;
         let sysroot = sysroot()?;
         let stubs: Vec<(String, String)> = crate::sync::generated(kit)?
@@ -100,9 +148,6 @@ impl RunnerKit {
             stubs,
         };
         let sources = runner_kit.sources(kit)?;
-        // One grader prepares the template at a time; the others wait, then
-        // find it ready.
-        let _lock = Lock::take(&cache.join(".lock"))?;
         let mut digest = Sha256::new();
         for (path, contents) in &sources {
             digest.update(path.to_string_lossy().as_bytes());
@@ -113,26 +158,7 @@ impl RunnerKit {
         digest.update(runner_kit.sysroot.to_string_lossy().as_bytes());
         digest.update([runner_kit.sandbox.is_sandboxed() as u8]);
         let stamp = format!("{:x}", digest.finalize());
-        let stamp_file = runner_kit.template.join(".prepared");
-        if std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
-            return Ok(runner_kit);
-        }
-        eprintln!("grader: preparing the runner's build tree in {} (once; a few minutes)", cache.display());
-        for folder in [&runner_kit.template, &runner_kit.vendor] {
-            if folder.exists() {
-                std::fs::remove_dir_all(folder).map_err(|e| format!("cannot remove {}: {e}", folder.display()))?;
-            }
-        }
-        for (path, contents) in &sources {
-            write(&runner_kit.template.join(path), contents)?;
-        }
-        runner_kit.vendor(kit)?;
-        write(&runner_kit.template.join(".cargo-home/config.toml"), runner_kit.cargo_config().as_bytes())?;
-        runner_kit.build(&runner_kit.template, Duration::from_secs(3600)).and_then(|(ok, diagnostics)| {
-            if ok { Ok(()) } else { Err(format!("the runner does not build with the stubs:\n{}", first_errors(&diagnostics))) }
-        })?;
-        write(&stamp_file, stamp.as_bytes())?;
-        Ok(runner_kit)
+        Ok((runner_kit, sources, stamp))
     }
 
     /// The template's files: (path in the template, contents).

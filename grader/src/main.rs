@@ -4,11 +4,13 @@ mod batch;
 mod compile;
 mod export;
 mod grade;
+mod gradescope;
 mod worker;
 mod remote;
 mod report;
 mod sandbox;
 mod scratch;
+mod slurm;
 mod submission;
 mod suite;
 mod sync;
@@ -72,8 +74,12 @@ enum Command {
     /// README; no reference, no hidden checks, no grader.
     ExportStudent(export::ExportArgs),
     /// Grades a class: one folder per student in SUBMISSIONS, each graded in
-    /// a scratch copy of the kit; a report per student and gradebook.csv.
+    /// a runner of their own; a report per student and gradebook.csv. With
+    /// --slurm, as a Slurm job array, a task per student.
     Batch(batch::BatchArgs),
+    /// Writes the grader as a Gradescope autograder: autograder.zip with
+    /// setup.sh, run_autograder and the kit's source.
+    PackageGradescope(gradescope::PackageArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -169,6 +175,7 @@ fn main() -> ExitCode {
             result => exit("grader sync-exercises", result.map(drop)),
         },
         Some(Command::Batch(args)) => exit("grader batch", batch::run(args)),
+        Some(Command::PackageGradescope(args)) => exit("grader package-gradescope", gradescope::run(args)),
         Some(Command::ExportStudent(args)) => exit("grader export-student", export::run(args)),
         Some(Command::Train(args)) => exit("grader train", train_command::run(args)),
         None => exit("grader", grade(&cli.grade)),

@@ -422,6 +422,9 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
     let survivors: Vec<String> = processes().into_iter().filter(|p| p.contains(SURVIVOR)).collect();
     assert!(survivors.is_empty(), "processes survived: {survivors:?}");
 
+    // The same class as a Slurm job array: the same gradebook.
+    slurm_grades_the_class_as_batch_does(&submissions, &folder.path().join("slurm"), &rows);
+
     // Again: nothing changed, so nothing is graded again.
     let started = std::time::Instant::now();
     let again = batch(&submissions, &out);
@@ -434,4 +437,105 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
     let again = batch(&submissions, &out);
     let partial = String::from_utf8_lossy(&again.stdout).lines().find(|l| l.starts_with("partial")).unwrap().to_owned();
     assert!(partial.contains("18/38") && !partial.contains("earlier run"), "{partial}");
+}
+
+/// A one-node Slurm cluster of `scripts/slurm-cluster`, stopped when dropped.
+struct Cluster {
+    dir: PathBuf,
+    conf: String,
+}
+
+impl Cluster {
+    fn start(dir: &Path) -> Cluster {
+        let script = kit().join("scripts/slurm-cluster");
+        let output = Command::new(&script).arg("start").arg(dir).arg("2").output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "the one-node Slurm cluster did not start (it needs the packages slurm-wlm and munge, and root): {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let conf = stdout.lines().find_map(|l| l.strip_prefix("SLURM_CONF=")).unwrap().to_owned();
+        Cluster { dir: dir.to_owned(), conf }
+    }
+
+    /// `grader batch SUBMISSIONS --slurm` on this cluster, with the options
+    /// `batch` grades with (a task per student, one core each, as `--jobs
+    /// 2` gives each student one of the two) and `extra`.
+    fn grade(&self, submissions: &Path, out: &Path, extra: &[&str]) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+            .arg("batch")
+            .arg(submissions)
+            .arg("--out")
+            .arg(out)
+            .args(["--slurm", "--task-cores", "1", "--skip-training", "--timeout", "10", "--memory-limit", "2048"])
+            // An instructor's own sbatch options reach sbatch: on this
+            // machine the node's memory, not the limits' sum, is the bound.
+            .args(["--sbatch=--partition=grading", "--sbatch=--mem=1G"])
+            .args(extra)
+            .env("SLURM_CONF", &self.conf)
+            .env_remove("LD_LIBRARY_PATH")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+        stdout
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(kit().join("scripts/slurm-cluster")).arg("stop").arg(&self.dir).status();
+    }
+}
+
+/// Grades the class in `submissions` as a job array on a one-node cluster
+/// into `out`: the gradebook equals `batch_rows`, the one `grader batch`
+/// wrote. A task that fails and one that never runs are named, and the
+/// same command run again grades only those left.
+fn slurm_grades_the_class_as_batch_does(submissions: &Path, out: &Path, batch_rows: &[Vec<String>]) {
+    let cluster = Cluster::start(&out.with_file_name("cluster"));
+    // A file where a student's folder goes makes that student's task fail.
+    std::fs::create_dir_all(out).unwrap();
+    std::fs::write(out.join("complete"), "in the way").unwrap();
+    let started = std::time::Instant::now();
+    let said = cluster.grade(submissions, out, &[]);
+    eprintln!("{} submissions graded on the one-node cluster in {:.0} s", batch_rows.len(), started.elapsed().as_secs_f64());
+    assert!(said.contains(&format!("Submitting {} task(s)", batch_rows.len())), "{said}");
+    assert!(said.contains("Not graded (1): complete (its task failed: grader batch: cannot create"), "{said}");
+    let rows = gradebook(out);
+    assert_eq!(rows.len(), batch_rows.len(), "every student has a row: {rows:?}");
+    for (row, batch_row) in rows.iter().zip(batch_rows) {
+        if row[0] == "complete" {
+            assert_eq!((&row[at("total")][..], &row[at("status")][..]), ("0", "not graded"), "{row:?}");
+        } else {
+            assert_eq!(row, batch_row, "{}: the job array's row differs from grader batch's", row[0]);
+        }
+    }
+
+    // Again, with the obstacle gone: only the student left is graded.
+    std::fs::remove_file(out.join("complete")).unwrap();
+    let said = cluster.grade(submissions, out, &[]);
+    assert!(said.contains("Submitting 1 task(s)") && !said.contains("Not graded"), "{said}");
+    assert_eq!(gradebook(out), batch_rows, "the job array's gradebook differs from grader batch's");
+
+    // A task that never runs (held in the queue) is named too.
+    let late = submissions.join("late");
+    put(submissions, "late", &all_solved());
+    let said = cluster.grade(submissions, out, &["--no-wait", "--sbatch=--hold"]);
+    assert!(said.contains("Submitting 1 task(s)") && said.contains("--gather"), "{said}");
+    let gathered = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .arg("batch")
+        .arg(submissions)
+        .arg("--out")
+        .arg(out)
+        .arg("--gather")
+        .output()
+        .unwrap();
+    let gathered = String::from_utf8_lossy(&gathered.stdout);
+    assert!(gathered.contains("Not graded (1): late (its task never ran"), "{gathered}");
+    assert_eq!(gradebook(out).len(), batch_rows.len() + 1);
+    std::fs::remove_dir_all(late).unwrap();
+    let job = std::fs::read_to_string(out.join(".slurm/job")).unwrap();
+    let _ = Command::new("scancel").arg(job.trim()).env("SLURM_CONF", &cluster.conf).status();
 }

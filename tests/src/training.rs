@@ -274,6 +274,9 @@ fn staged_training<I: Implementation>() -> Result<(), String> {
     // The reference's run depends on the seed, the budget and the device
     // alone: done once, then read back.
     let key = format!("{:?} {} {:?}", settings.device, settings.seed, budget);
+    // Graders that share the cache (a class's tasks) train the reference
+    // once: the first holds the lock while it trains, the others then read.
+    let _lock = reference_file(&settings, &key).map(|file| CacheLock::take(&file.with_extension("lock")));
     let reference_rows = match cached_reference(&settings, &key) {
         Some(rows) => rows,
         None => {
@@ -326,6 +329,25 @@ fn cached_reference(settings: &Settings, key: &str) -> Option<Vec<Row>> {
     let text = std::fs::read_to_string(reference_file(settings, key)?).ok()?;
     let (kept_key, rows): (String, Vec<Row>) = serde_json::from_str(&text).ok()?;
     (kept_key == key).then_some(rows)
+}
+
+/// An exclusive lock on a file beside the cache entry, held until dropped;
+/// a lock that cannot be taken (a read-only cache) is no lock, and each
+/// grader then trains the reference itself.
+struct CacheLock(#[allow(dead_code)] Option<std::fs::File>);
+
+impl CacheLock {
+    fn take(path: &std::path::Path) -> CacheLock {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::create_dir_all(path.parent().expect("a folder"))
+            .and_then(|()| std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path));
+        match file {
+            // SAFETY: flock on a descriptor this function owns; it is
+            // released when the file is closed.
+            Ok(file) if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 => CacheLock(Some(file)),
+            _ => CacheLock(None),
+        }
+    }
 }
 
 /// Keeps the reference's rows for `key` (written whole, then renamed).

@@ -1,0 +1,264 @@
+//! `grader batch --slurm`: a class graded as one Slurm job array.
+//!
+//! The grader that submits prepares what the tasks share, which they only
+//! read: the kit with its built grader and the runner's build tree (on a
+//! file system every node sees). It lists the students to grade, one per
+//! line, in `OUT/.slurm/tasks.txt`, writes the job script
+//! `OUT/.slurm/grade.sh`, and submits one array with a task per line. Task
+//! N runs this grader again (`--slurm-task N`): it grades the student on
+//! line N into `OUT/<student>/` exactly as `grader batch` grades one, in a
+//! build folder on the node, and exits. The reference's training, where the
+//! training checks run, is done once by the first task that needs it while
+//! the others wait (a lock in the shared cache).
+//!
+//! The gather reads each student's record (`grading.json`, written last by
+//! a grading that completed) and checks it is of the files in SUBMISSIONS
+//! now. A student without one is in the gradebook as not graded, with what
+//! happened to their task (it failed, ran past the time limit, was
+//! cancelled or never ran), read from the task's output file. Students
+//! whose record is up to date are not submitted again, so the same command
+//! run again grades only those left.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::batch::{self, BatchArgs, BatchDevice, Row};
+use crate::compile::RunnerKit;
+use crate::grade::Options;
+
+/// The folder in OUT with the job's files; no student's folder can have
+/// its name (`batch::usable_name`).
+const FOLDER: &str = ".slurm";
+/// The students of the last array submitted, task N on line N (from 0).
+const TASKS: &str = "tasks.txt";
+/// The id of the last array submitted.
+const JOB: &str = "job";
+/// The job script.
+const SCRIPT: &str = "grade.sh";
+
+/// Submits a task for each student in `students` without an up-to-date
+/// record (all of them with --force); unless --no-wait, waits for the
+/// array and gathers the gradebook.
+pub fn submit(out: &Path, students: &[PathBuf], args: &BatchArgs, options: &Options) -> Result<(), String> {
+    let mut to_grade = Vec::new();
+    for submission in students {
+        let name = crate::submission::folder_name(submission);
+        // A name the gradebook cannot use gets no task: the gather says why.
+        if batch::usable_name(&name).is_ok() {
+            let digest = crate::submission::read(submission).digest();
+            if args.force || batch::record(out, &name, &digest).is_none() {
+                to_grade.push(name);
+            }
+        }
+    }
+    if to_grade.is_empty() {
+        println!("Every student's record is of their files now: nothing to submit.");
+        return batch::finish(out, gather(out, students));
+    }
+    let folder = out.join(FOLDER);
+    std::fs::create_dir_all(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    write(&folder.join(TASKS), &(to_grade.join("\n") + "\n"))?;
+    let _ = std::fs::remove_file(folder.join(JOB));
+    let script = folder.join(SCRIPT);
+    write(&script, &job_script(out, args)?)?;
+
+    let (minutes, memory_mib) = task_limits(options);
+    let mut sbatch = Command::new("sbatch");
+    sbatch
+        .arg("--parsable")
+        .arg("--job-name=fcn-grade")
+        .arg(format!("--array=0-{}", to_grade.len() - 1))
+        .arg(format!("--cpus-per-task={}", args.task_cores.max(1)))
+        .arg(format!("--mem={memory_mib}M"))
+        .arg(format!("--time={minutes}"))
+        .arg(format!("--output={}/%A_%a.out", folder.display()))
+        .arg(format!("--chdir={}", out.display()));
+    if args.device == BatchDevice::Cuda && !options.skip_training {
+        sbatch.arg("--gres=gpu:1");
+    }
+    // The instructor's options last: where sbatch takes the last of an
+    // option given twice, theirs win.
+    sbatch.args(&args.sbatch);
+    if !args.no_wait {
+        sbatch.arg("--wait");
+    }
+    sbatch.arg(&script);
+    println!(
+        "Submitting {} task(s), each with {} core(s), {memory_mib} MiB and {minutes} minutes{}",
+        to_grade.len(),
+        args.task_cores.max(1),
+        if args.device == BatchDevice::Cuda && !options.skip_training { " and a GPU" } else { "" }
+    );
+    let output = sbatch.output().map_err(|e| {
+        format!("cannot run sbatch: {e}; --slurm needs Slurm's client commands (sbatch) on PATH, and SLURM_CONF where the cluster needs it")
+    })?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // --parsable: "JOBID" or "JOBID;CLUSTER".
+    let job = stdout.lines().next().and_then(|line| line.split(';').next()).and_then(|id| id.trim().parse::<u64>().ok());
+    let Some(job) = job else {
+        return Err(format!(
+            "sbatch did not submit the job array ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    };
+    write(&folder.join(JOB), &format!("{job}\n"))?;
+    if args.no_wait {
+        println!(
+            "Submitted job array {job} ({} task(s)). When it has finished: grader batch {} --out {} --gather",
+            to_grade.len(),
+            args.submissions.display(),
+            out.display()
+        );
+        return Ok(());
+    }
+    println!("Job array {job} finished.");
+    batch::finish(out, gather(out, students))
+}
+
+/// The job script: task N runs this grader on the student on line N of
+/// tasks.txt, with the grading options of the command that submitted it.
+fn job_script(out: &Path, args: &BatchArgs) -> Result<String, String> {
+    let grader = std::env::current_exe().map_err(|e| format!("cannot find the grader's own executable: {e}"))?;
+    let kit = args.kit.clone().unwrap_or_else(crate::grade::default_kit);
+    let absolute = |path: &Path| path.canonicalize().map_err(|e| format!("{}: {e}", path.display()));
+    let mut words: Vec<String> = vec![
+        absolute(&grader)?.display().to_string(),
+        "batch".into(),
+        absolute(&args.submissions)?.display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+        "--kit".into(),
+        absolute(&kit)?.display().to_string(),
+        format!("--task-cores={}", args.task_cores.max(1)),
+        format!("--timeout={}", args.timeout),
+        format!("--memory-limit={}", args.memory_limit),
+        format!("--build-timeout={}", args.build_timeout),
+        format!("--device={}", if args.device == BatchDevice::Cuda { "cuda" } else { "cpu" }),
+    ];
+    if args.skip_training {
+        words.push("--skip-training".into());
+    }
+    if args.unsandboxed {
+        words.push("--unsandboxed".into());
+    }
+    if let Some(only) = &args.only {
+        words.push(format!("--only={only}"));
+    }
+    let command: Vec<String> = words.iter().map(|w| quote(w)).collect();
+    Ok(format!(
+        "#!/bin/sh\n\
+         # Written by `grader batch --slurm`: task N of the job array grades the\n\
+         # student on line N (from 0) of {TASKS}, beside this script.\n\
+         exec {} --slurm-task \"$SLURM_ARRAY_TASK_ID\"\n",
+        command.join(" ")
+    ))
+}
+
+/// `word` quoted for the shell.
+fn quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// The time (minutes) and memory (MiB) a task asks for: the most the
+/// grader's own limits let one grading take, so that Slurm's limits are a
+/// backstop that a grading never meets. The build may run once per
+/// exercise file plus once (a build past its time limit puts the files
+/// back one at a time); the checks run `options.jobs` at a time, each
+/// within its timeout; the training checks one at a time; and ten minutes
+/// for the rest (starting, copying the build tree, the reports).
+pub fn task_limits(options: &Options) -> (u64, u64) {
+    let checks = crate::suite::checks();
+    let selected = checks.iter().filter(|c| options.only.is_none_or(|e| c.exercise == e));
+    let (training, other): (Vec<_>, Vec<_>) = selected.partition(|c| crate::suite::is_training(c));
+    let training = if options.skip_training { 0 } else { training.len() as u64 };
+    let jobs = options.jobs.max(1) as u64;
+    let seconds = (crate::submission::EXERCISE_FILES.len() as u64 + 1) * options.build_timeout.as_secs()
+        + (other.len() as u64).div_ceil(jobs) * options.limits.timeout.as_secs()
+        + training * options.limits.training_timeout.as_secs()
+        + 600;
+    // Each check's runner may use its memory limit, `jobs` at a time, and
+    // the grader and the build need about 2 GiB more.
+    let memory = options.limits.memory_mib * jobs + 2048;
+    (seconds.div_ceil(60), memory)
+}
+
+/// Task `index` of the array: grades the student on that line of
+/// tasks.txt. An error is the task's failure (a non-zero exit, and its
+/// output says why); the gather then names the student.
+pub fn task(
+    runner_kit: &RunnerKit,
+    out: &Path,
+    students: &[PathBuf],
+    index: usize,
+    args: &BatchArgs,
+    options: &Options,
+) -> Result<(), String> {
+    let tasks_file = out.join(FOLDER).join(TASKS);
+    let tasks = std::fs::read_to_string(&tasks_file).map_err(|e| format!("cannot read {}: {e}", tasks_file.display()))?;
+    let name = tasks.lines().nth(index).ok_or_else(|| {
+        format!("task {index}: {} has {} students; was the array submitted from another list?", tasks_file.display(), tasks.lines().count())
+    })?;
+    // Only a student folder of SUBMISSIONS, whatever the line says.
+    let submission = students
+        .iter()
+        .find(|s| crate::submission::folder_name(s) == name)
+        .ok_or_else(|| format!("task {index}: {name:?} is not a folder of {}", args.submissions.display()))?;
+    let row = batch::grade_one(runner_kit, out, submission, name, true, options)?;
+    println!("{name}: {}/{} {}", row.total, row.max, row.status);
+    Ok(())
+}
+
+/// The gradebook's rows for `students`: each student's record when it is
+/// of their files now, else a row that says what happened to their task.
+pub fn gather(out: &Path, students: &[PathBuf]) -> Vec<Row> {
+    let folder = out.join(FOLDER);
+    let tasks: Vec<String> =
+        std::fs::read_to_string(folder.join(TASKS)).map(|t| t.lines().map(str::to_owned).collect()).unwrap_or_default();
+    let job = std::fs::read_to_string(folder.join(JOB)).ok().and_then(|j| j.trim().parse::<u64>().ok());
+    students
+        .iter()
+        .map(|submission| {
+            let name = crate::submission::folder_name(submission);
+            if let Err(why) = batch::usable_name(&name) {
+                return Row::not_graded(&name, why);
+            }
+            let digest = crate::submission::read(submission).digest();
+            match batch::record(out, &name, &digest) {
+                Some(row) => row,
+                None => Row::not_graded(&name, fate(&folder, &tasks, job, &name)),
+            }
+        })
+        .collect()
+}
+
+/// What happened to `name`'s task, from the files the job left.
+fn fate(folder: &Path, tasks: &[String], job: Option<u64>, name: &str) -> String {
+    let Some(index) = tasks.iter().position(|t| t == name) else {
+        return "no task graded these files (new or changed since the last array): run `grader batch --slurm` again"
+            .to_owned();
+    };
+    let Some(job) = job else {
+        return "its task was not submitted (sbatch failed?): run `grader batch --slurm` again".to_owned();
+    };
+    let output = folder.join(format!("{job}_{index}.out"));
+    let Ok(text) = std::fs::read(&output) else {
+        return format!("its task never ran (job {job}, task {index}, no {}); is the job still queued?", output.display());
+    };
+    let text = String::from_utf8_lossy(&text);
+    if text.contains("DUE TO TIME LIMIT") {
+        format!("its task ran past Slurm's time limit (see {})", output.display())
+    } else if text.contains("CANCELLED") {
+        format!("its task was cancelled (see {})", output.display())
+    } else if text.lines().any(|l| l.starts_with(&format!("{name}: "))) {
+        format!("its task graded files that are not these (were they changed while it ran?) (see {})", output.display())
+    } else {
+        let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
+        let last: String = last.chars().take(300).collect();
+        format!("its task failed: {} (see {})", last.trim(), output.display())
+    }
+}
+
+fn write(path: &Path, contents: &str) -> Result<(), String> {
+    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
