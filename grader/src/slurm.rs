@@ -262,3 +262,66 @@ fn fate(folder: &Path, tasks: &[String], job: Option<u64>, name: &str) -> String
 fn write(path: &Path, contents: &str) -> Result<(), String> {
     std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_quoted_word_reaches_the_command_as_it_was() {
+        for word in ["plain", "two words", "it's", "'; rm -rf / #", "$HOME `id` \"x\" \\n"] {
+            let echoed = Command::new("sh").arg("-c").arg(format!("printf %s {}", quote(word))).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&echoed.stdout), word);
+        }
+    }
+
+    fn options(skip_training: bool, jobs: usize) -> Options {
+        Options {
+            only: None,
+            skip_training,
+            settings: checks::Settings::default(),
+            limits: crate::worker::Limits {
+                timeout: Duration::from_secs(120),
+                memory_mib: 6144,
+                output_mib: 16,
+                threads: 1,
+                training_timeout: Duration::from_secs(900),
+                training_threads: 2,
+            },
+            jobs,
+            build_timeout: Duration::from_secs(300),
+            progress: false,
+        }
+    }
+
+    #[test]
+    fn a_task_may_take_what_the_grader_s_limits_allow_and_no_less() {
+        let (minutes, memory) = task_limits(&options(true, 2));
+        let training = crate::suite::checks().iter().filter(|c| crate::suite::is_training(c)).count() as u64;
+        let others = crate::suite::checks().len() as u64 - training;
+        // Every build retry, every check timing out two at a time.
+        assert!(minutes * 60 >= 9 * 300 + others.div_ceil(2) * 120, "{minutes} minutes");
+        let (with_training, _) = task_limits(&options(false, 2));
+        assert!(with_training * 60 >= minutes * 60 + training * 900, "{with_training} minutes");
+        let (one_at_a_time, _) = task_limits(&options(true, 1));
+        assert!(one_at_a_time > minutes, "checks one at a time take longer");
+        assert!(memory >= 2 * 6144, "two runners at their memory limit: {memory} MiB");
+    }
+
+    #[test]
+    fn a_student_without_a_record_is_told_what_happened_to_their_task() {
+        let folder = tempfile::tempdir().unwrap();
+        let tasks: Vec<String> = ["ann", "bob", "cy", "dee"].map(str::to_owned).to_vec();
+        std::fs::write(folder.path().join("7_0.out"), "slurmstepd: error: *** JOB 8 ON node CANCELLED AT 2026-11-30T10:00:00 DUE TO TIME LIMIT ***\n").unwrap();
+        std::fs::write(folder.path().join("7_1.out"), "building\ngrader batch: cannot create /out/bob: File exists\n\n").unwrap();
+        std::fs::write(folder.path().join("7_2.out"), "slurmstepd: error: *** JOB 9 ON node CANCELLED AT 2026-11-30T10:00:00 ***\n").unwrap();
+        let fate = |name| fate(folder.path(), &tasks, Some(7), name);
+        assert!(fate("ann").starts_with("its task ran past Slurm's time limit"), "{}", fate("ann"));
+        assert!(fate("bob").starts_with("its task failed: grader batch: cannot create /out/bob: File exists"), "{}", fate("bob"));
+        assert!(fate("cy").starts_with("its task was cancelled"), "{}", fate("cy"));
+        assert!(fate("dee").starts_with("its task never ran"), "{}", fate("dee"));
+        assert!(fate("eve").starts_with("no task graded these files"), "{}", fate("eve"));
+        assert!(super::fate(folder.path(), &tasks, None, "ann").starts_with("its task was not submitted"));
+    }
+}
