@@ -44,7 +44,8 @@
 //! `score_pool4`, `score_pool4c` for the cropped one, `fuse_pool4`,
 //! `upscore16`, `score`), and a wrong output is traced to its first layer.
 //!
-//! Run `cargo test -p exercises --test fcn` to check your work.
+//! Run `cargo test -p exercises --test fcn fcn16s` to check your work (FCN-16s's tests alone;
+//! `--test fcn` runs every network's).
 
 // What the bodies need; unused while they are still `todo!()`.
 #[allow(unused_imports)]

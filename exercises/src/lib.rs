@@ -8,8 +8,8 @@
 //! |---|---|---|
 //! | 1. the bilinear upsampling filter | [`bilinear`] | `cargo test -p exercises --test bilinear` |
 //! | 2. VGG16, made fully convolutional | [`vgg`] | `cargo test -p exercises --test vgg` |
-//! | worked example: FCN-32s (read it) | [`fcn32s`] | `cargo test -p exercises --test fcn` |
-//! | 3. FCN-16s and FCN-8s | [`fcn16s`], [`fcn8s`] | `cargo test -p exercises --test fcn` |
+//! | worked example: FCN-32s (read it) | [`fcn32s`] | `cargo test -p exercises --test fcn fcn32s` |
+//! | 3. FCN-16s and FCN-8s | [`fcn16s`], [`fcn8s`] | `cargo test -p exercises --test fcn fcn16s`, then `fcn8s` |
 //!
 //! Then, if you want more, the bonus track: the other ways to upsample and to
 //! see far that the lectures cover, and the metrics the paper reports. The

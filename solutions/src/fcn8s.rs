@@ -34,7 +34,8 @@
 //! Name the blobs with [`fcn_kit::tap`] as in FCN-16s, then `upscore_pool4`,
 //! `score_pool3`, `score_pool3c`, `fuse_pool3`, `upscore8` and `score`.
 //!
-//! Run `cargo test -p exercises --test fcn` to check your work.
+//! Run `cargo test -p exercises --test fcn fcn8s` to check your work (FCN-8s's tests alone;
+//! `--test fcn` runs every network's).
 
 // What the bodies need; unused while they are still `todo!()`.
 #[allow(unused_imports)]
