@@ -18,9 +18,10 @@ pub struct ExportArgs {
 }
 
 /// Folders copied whole, and single files, relative to the kit.
-const FOLDERS: [&str; 4] = ["exercises/src", "exercises/tests", "fcn-kit", "libtorch-link"];
-const FILES: [(&str, &str); 10] = [
+const FOLDERS: [&str; 5] = ["exercises/src", "exercises/tests", "fcn-kit", "libtorch-link", "course"];
+const FILES: [(&str, &str); 11] = [
     ("exercises/Cargo.toml", "exercises/Cargo.toml"),
+    ("exercises/info.toml", "exercises/info.toml"),
     ("exercises/build.rs", "exercises/build.rs"),
     ("Cargo.lock", "Cargo.lock"),
     (".cargo/config.toml", ".cargo/config.toml"),
@@ -58,7 +59,7 @@ pub fn run(args: ExportArgs) -> Result<(), String> {
 
 /// The kit's workspace manifest with only the hand-out's crates.
 fn workspace_manifest(manifest: &str) -> String {
-    let members = "members = [\n    \"exercises\",\n    \"fcn-kit\",\n    \"libtorch-link\",\n]";
+    let members = "members = [\n    \"exercises\",\n    \"fcn-kit\",\n    \"libtorch-link\",\n    \"course\",\n]";
     let start = manifest.find("members = [").expect("the workspace lists its members");
     let end = start + manifest[start..].find(']').expect("the member list closes") + 1;
     let manifest = format!("{}{members}{}", &manifest[..start], &manifest[end..]);

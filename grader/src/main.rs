@@ -199,7 +199,7 @@ fn hint(name: &str) -> ExitCode {
         return ExitCode::from(2);
     };
     println!("Exercise {}: {}\n", exercise.number, exercise.title);
-    for (n, hint) in exercise.hints.iter().enumerate() {
+    for (n, hint) in exercise.hints().iter().enumerate() {
         println!("{}. {hint}\n", n + 1);
     }
     println!("Each hint goes a little further than the one before: read one, then try again.");

@@ -163,10 +163,10 @@ pub fn terminal(run: &Run, verbose: bool) -> String {
         }
     }
     for exercise in run.stuck() {
-        if !exercise.hints.is_empty() {
+        if !exercise.hints().is_empty() {
             let _ = writeln!(
                 out,
-                "\nStuck on exercise {} ({})? `cargo run -p grader -- hint {}` gives hints.",
+                "\nStuck on exercise {} ({})? `cargo course hint {}` gives hints, one at a time.",
                 exercise.number, exercise.title, exercise.id
             );
         }

@@ -134,6 +134,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_exercise_files_are_the_course_registry_s() {
+        let listed: Vec<&str> = course::exercises().iter().flat_map(|e| e.files.iter().map(String::as_str)).collect();
+        assert_eq!(EXERCISE_FILES.to_vec(), listed, "grader/src/submission.rs and exercises/info.toml list different files");
+    }
+
+    #[test]
     fn links_large_files_and_binary_files_are_refused() {
         let folder = tempfile::tempdir().unwrap();
         let src = folder.path().join("src");

@@ -14,19 +14,6 @@ pub const EXERCISE: Exercise = Exercise {
     number: 1,
     title: "the bilinear upsampling filter",
     track: Track::Core,
-    hints: &[
-        "Start in one dimension: a tent that is 1 on the pixel it is centred on and falls off linearly to \
-         0 one stride away. The 2-D filter is the outer product of two such tents.",
-        "Where is the centre of a filter of even size? Between two pixels, not on one. Write the centre as a \
-         number that depends on whether the size is odd or even, and check it against the size-4 example in \
-         the module docs.",
-        "The slope of the tent: for a filter of size k, how many output pixels apart are two input pixels? \
-         The docs' size-3 and size-4 filters give you two cases to test a formula on.",
-        "The weight of a transposed convolution is [input channels, output channels, k, k]. Channel c of the \
-         input should feed channel c of the output and nothing else.",
-        "A fixed layer is a variable the optimiser never sees. Create it as such in the VarStore, then fill \
-         it without recording gradients.",
-    ],
 };
 
 /// Absolute tolerance for values of order 1 computed in `f32`.

@@ -19,9 +19,15 @@ pub struct Exercise {
     pub title: &'static str,
     /// Whether it counts towards the core score.
     pub track: Track,
+}
+
+impl Exercise {
     /// Nudges for a student who is stuck, from gentle to specific; none of
-    /// them gives the answer.
-    pub hints: &'static [&'static str],
+    /// them gives the answer. They are the course registry's
+    /// (`exercises/info.toml`), which students read with `cargo course hint`.
+    pub fn hints(&self) -> &'static [String] {
+        course::named(self.id).map_or(&[], |e| e.hints.as_slice())
+    }
 }
 
 /// Which score an exercise counts towards.

@@ -16,35 +16,12 @@ pub const VGG: Exercise = Exercise {
     number: 2,
     title: "VGG16, made fully convolutional",
     track: Track::Core,
-    hints: &[
-        "Write the 13 convolutions down as a list of (name, channels) and walk it in a loop; only one of \
-         them pads differently from the rest.",
-        "Read max_pool2d's arguments one by one: one of them decides whether an odd size rounds up or down. \
-         The module docs say which way the release rounds, and why.",
-        "fc6 and fc7 are convolutions. Which kernel size turns pool5's 7x7 map into a single position, as \
-         the fully connected layer did?",
-        "Each of fc6 and fc7 is followed by a ReLU and then dropout, and dropout only acts when the network \
-         is training.",
-        "Variable names come from the path: build every layer directly under the path you are given, so \
-         that weights saved by name (the release's, torchvision's) find their layers.",
-    ],
 };
 pub const FCN: Exercise = Exercise {
     id: "fcn",
     number: 3,
     title: "FCN-16s and FCN-8s",
     track: Track::Core,
-    hints: &[
-        "Start from FCN-32s in fcn32s.rs: FCN-16s adds one score layer on pool4, one upsampling by 2, one \
-         crop and one sum.",
-        "Draw the sizes for a small input: the coarse scores upsampled by 2, and the pool4 scores. Which one \
-         is larger, and which one is cropped to the other before they are added?",
-        "The module docs derive every crop offset. There is a crop before each sum and one at the very end, \
-         after the last upsampling.",
-        "FCN-8s repeats FCN-16s's step once more, one stride finer. Which pooling layer has stride 8?",
-        "Use the release's names (score_pool4, upscore2, ...): the checks copy weights into your network by \
-         name, and staged training starts each network from the previous one by name.",
-    ],
 };
 
 /// Largest relative difference allowed between two outputs of the same

@@ -27,12 +27,6 @@ pub const EXERCISE: Exercise = Exercise {
     number: 4,
     title: "the networks train",
     track: Track::Core,
-    hints: &[
-        "The training checks train your networks as they are: first make every check of exercises 1 to 3 \
-         pass, since a network that gives the reference's output on the same weights trains like it.",
-        "A network that gives the right output can still train worse: check that the upscore layers are \
-         fixed (not trained) and that dropout is on in training.",
-    ],
 };
 
 /// How much training a check does, by device.

@@ -12,17 +12,6 @@ pub const EXERCISE: Exercise = Exercise {
     number: 7,
     title: "dilated (atrous) convolution",
     track: Track::Bonus,
-    hints: &[
-        "A filter of k taps with dilation d spans (k - 1) * d + 1 pixels: count the gaps between taps, not \
-         the taps.",
-        "Dilation 1 must give the filter back unchanged: try it first.",
-        "Once the filter is spread, the dilated convolution is an ordinary one: same stride, same padding, \
-         dilation 1.",
-        "Receptive field: a layer with kernel k and dilation d adds (k - 1) * d positions of its own input. \
-         How many input pixels apart are two positions of that input, after the strides before it?",
-        "VGG16 up to fc6 should see 404 pixels: 13 convolutions of 3, five poolings of 2 with stride 2, \
-         then a 7x7 convolution. Compute it by hand for the first block to test your formula.",
-    ],
 };
 
 const DRAWS: usize = 30;

@@ -15,16 +15,6 @@ pub const EXERCISE: Exercise = Exercise {
     number: 8,
     title: "the segmentation metrics",
     track: Track::Bonus,
-    hints: &[
-        "Rows of the confusion matrix are the ground truth, columns the prediction. A void ground-truth \
-         pixel is skipped whatever was predicted there.",
-        "Every score needs three things per class: the diagonal entry, the row sum and the column sum.",
-        "0 / 0 in f64 is NaN, not a panic. Which classes give 0 / 0 in the accuracy, and which in the IU?",
-        "numpy's nanmean leaves NaNs out of both the sum and the count. A 0 is not a NaN: a class predicted \
-         but never true has an IU of 0, and it counts.",
-        "The frequency weights are the row sums over the total; a class with weight 0 adds nothing, even if \
-         its IU is NaN.",
-    ],
 };
 
 /// Scores agree to this (they are ratios of counts in f64).

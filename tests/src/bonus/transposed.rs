@@ -11,18 +11,6 @@ pub const EXERCISE: Exercise = Exercise {
     number: 5,
     title: "transposed convolution, from scratch",
     track: Track::Bonus,
-    hints: &[
-        "Work in one dimension on paper first: input [1, 2], kernel [1, 2, 3], stride 2. Write down what \
-         the transposed convolution stamps, then find the convolution that gathers the same sums.",
-        "If your zero-insertion result is right for symmetric kernels only, look at the order in which the \
-         convolution reads the kernel's taps.",
-        "The transposed convolution's weight is [in, out, kh, kw]; the convolution after zero insertion \
-         needs a weight of [out, in, kh, kw].",
-        "Padding p in the transposed convolution removes p pixels from each side of the full result; the \
-         full result is what you get by padding the spread input with k - 1 zeros.",
-        "For the matrix: write the formula of one output pixel of conv2d as a sum over input pixels; the \
-         coefficient of each input pixel is the matrix entry. Check C x against conv2d on a tiny case.",
-    ],
 };
 
 /// Random draws per check.

@@ -11,17 +11,6 @@ pub const EXERCISE: Exercise = Exercise {
     number: 6,
     title: "unpooling",
     track: Track::Bonus,
-    hints: &[
-        "Check the shapes first: unpooling an h x w map by f gives (h * f) x (w * f) per channel, and the \
-         batch and channel axes are untouched.",
-        "Nearest neighbour: repeating a whole row [1, 2] gives [1, 2, 1, 2]; repeating each entry gives \
-         [1, 1, 2, 2]. The lecture's picture is the second.",
-        "Bed of nails: every f-th row and every f-th column, starting from 0, holds an input value.",
-        "Max-unpooling: an index counts positions within one channel of the output, row by row. Two \
-         channels, or two images of a batch, each have their own positions 0, 1, 2, ...",
-        "If max-unpooling works on one channel but not on several, look at which axes you flatten before \
-         scattering.",
-    ],
 };
 
 const DRAWS: usize = 30;
