@@ -108,4 +108,21 @@ fn the_hand_out_sets_up_and_its_tests_wait_for_the_student() {
     assert!(results.len() >= 3, "the public test files did not all run:\n{stdout}");
     assert!(results.iter().all(|l| l.contains(" 0 passed;")), "a public test passes on the stubs:\n{stdout}");
     assert!(out.join("data/voc-samples/ImageSets/Segmentation/all.txt").exists(), "the set-up did not fetch the photos");
+
+    // The student's command works in the hand-out: every exercise not
+    // started, and the first one next.
+    let course = Command::new("cargo")
+        .args(["course"])
+        .current_dir(&out)
+        .env_remove("LIBTORCH")
+        .env_remove("CARGO")
+        .env("CARGO_TARGET_DIR", out.join("target"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&course.stdout);
+    assert!(course.status.success(), "cargo course failed:\n{said}\n{}", String::from_utf8_lossy(&course.stderr));
+    assert!(said.contains("1. the bilinear upsampling filter") && said.contains("not started"), "{said}");
+    assert!(said.contains("Next: exercise 1, the bilinear upsampling filter."), "{said}");
+    let passing = said.lines().any(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.ends_with("passing"));
+    assert!(!passing && said.contains("0/3 passing"), "{said}");
 }
