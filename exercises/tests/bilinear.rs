@@ -6,6 +6,7 @@
 
 use assert_approx_eq::assert_approx_eq;
 use exercises::bilinear::{bilinear_filter, bilinear_upsampling, upsampling_weight};
+use fcn_kit::values::{Results, assert_matches, normal};
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
@@ -114,4 +115,23 @@ fn layer_output_size_follows_the_transposed_convolution_formula() {
     let input = Tensor::ones([1, 2, 5, 7], (Kind::Float, Device::Cpu));
     // (n - 1) * stride + kernel size, with a kernel of 4 for stride 2.
     assert_eq!(layer.forward(&input).size(), [1, 2, 12, 16], "upsampling a 5x7 map by 2 gives the wrong size");
+}
+
+/// The reference's values (exercises/tests/reference-values/bilinear.json):
+/// the filters of sizes 1 to 9, 16, 32 and 64, a weight, and the layer's
+/// output for three strides.
+#[test]
+fn same_values_as_the_reference() {
+    let mut results = Results::new();
+    for size in [1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 32, 64] {
+        results.add(format!("bilinear_filter({size})"), &Tensor::try_from(&bilinear_filter(size)).expect("f32"));
+    }
+    results.add("upsampling_weight(3, 4)", &Tensor::try_from(&upsampling_weight(3, 4)).expect("f32"));
+    let store = nn::VarStore::new(Device::Cpu);
+    let input = normal(&[1, 2, 5, 7], "bilinear input");
+    for stride in [2, 8, 32] {
+        let layer = bilinear_upsampling(&(store.root() / format!("upscore{stride}")), 2, stride);
+        results.add(format!("bilinear_upsampling (2 channels, stride {stride}) of a 5x7 map"), &layer.forward(&input));
+    }
+    assert_matches("the bilinear filters, weight and layers", &results, "bilinear");
 }

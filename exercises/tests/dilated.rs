@@ -5,6 +5,7 @@
 
 use exercises::dilated::{dilated_conv2d, receptive_field, spread_filter};
 use fcn_kit::Window;
+use fcn_kit::values::{Results, assert_matches, normal};
 use tch::{Device, Kind, Tensor};
 
 #[test]
@@ -38,4 +39,20 @@ fn receptive_field_follows_the_docs_worked_example() {
 fn doubling_dilations_grow_the_receptive_field_exponentially() {
     let stack: Vec<Window> = [1, 2, 4].into_iter().map(|d| Window::dilated(3, d)).collect();
     assert_eq!(receptive_field(&stack), 15, "3x3 with dilations 1, 2, 4 should see 15 pixels (the lecture's example)");
+}
+
+/// The reference's values (exercises/tests/reference-values/dilated.json)
+/// for a fixed map, filter and stacks of layers.
+#[test]
+fn same_values_as_the_reference() {
+    let input = normal(&[2, 3, 17, 19], "dilated input");
+    let weight = normal(&[4, 3, 3, 2], "dilated weight");
+    let mut results = Results::new();
+    results.add("spread_filter(weight, [2, 3])", &spread_filter(&weight, [2, 3]));
+    results.add("dilated_conv2d, stride [1, 1], padding [2, 3], dilation [2, 3]", &dilated_conv2d(&input, &weight, [1, 1], [2, 3], [2, 3]));
+    results.add("dilated_conv2d, stride [2, 1], padding [0, 1], dilation [3, 2]", &dilated_conv2d(&input, &weight, [2, 1], [0, 1], [3, 2]));
+    let stack = [Window::conv(3), Window::pool(2, 2), Window::dilated(3, 2), Window::dilated(3, 4), Window::conv(7)];
+    let fields: Vec<f32> = (1..=stack.len()).map(|n| receptive_field(&stack[..n]) as f32).collect();
+    results.add("receptive_field of a growing stack of layers", &Tensor::from_slice(&fields));
+    assert_matches("the dilated convolutions of a fixed 2x3x17x19 map", &results, "dilated");
 }

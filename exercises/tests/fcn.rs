@@ -7,8 +7,10 @@
 //! use a narrow network (every width divided by 16): same layers, names and
 //! sizes.
 
-use exercises::{fcn16s::fcn16s, fcn32s::fcn32s, fcn8s::fcn8s};
+use exercises::{fcn8s::fcn8s_atonce, fcn16s::fcn16s, fcn32s::fcn32s, fcn8s::fcn8s};
 use fcn_kit::FcnConfig;
+use fcn_kit::taps::recording;
+use fcn_kit::values::{Results, assert_matches, fix_weights, normal};
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
 
@@ -47,6 +49,15 @@ macro_rules! network_tests {
                 upscore_fixed(stringify!($name), $name);
             }
 
+            /// Every layer you name with `fcn_kit::tap` and the output, on
+            /// fixed weights and a fixed image, against the reference's
+            /// values (exercises/tests/reference-values/NAME.json). A failure
+            /// names the first layer that differs.
+            #[test]
+            fn same_values_as_the_reference_on_fixed_weights() {
+                same_values(stringify!($name), $name);
+            }
+
             $($own)*
         }
     };
@@ -81,6 +92,12 @@ network_tests!(fcn8s {
     fn the_pool3_skip_passes_gradient_into_the_backbone() {
         skip_passes_gradient("fcn8s", fcn8s, &["score_fr.weight", "score_pool4.weight"], "conv3_3.weight");
     }
+
+    /// The at-once variant: its skips scaled as the release scales them.
+    #[test]
+    fn at_once_same_values_as_the_reference_on_fixed_weights() {
+        same_values("fcn8s_atonce", fcn8s_atonce);
+    }
 });
 
 fn output_sizes(name: &str, network: Build) {
@@ -90,6 +107,17 @@ fn output_sizes(name: &str, network: Build) {
         let output = net.forward_t(&image(h, w), false);
         assert_eq!(output.size(), [1, 21, h, w], "{name}: wrong output shape for a {h}x{w} input");
     }
+}
+
+fn same_values(name: &str, network: Build) {
+    let (store, net) = build(network);
+    fix_weights(&store);
+    let image = normal(&[1, 3, 36, 44], "image") * 50.0;
+    let _guard = tch::no_grad_guard();
+    let (output, taps) = recording(|| net.forward_t(&image, false));
+    let mut results = Results::new();
+    results.extend(taps).add("output", &output);
+    assert_matches(&format!("{name} (width / 16) on fixed weights and a 36x44 image"), &results, name);
 }
 
 fn head_names(name: &str, network: Build) {

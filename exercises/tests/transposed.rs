@@ -7,6 +7,7 @@
 use exercises::transposed::{
     conv_transpose_by_matrix, conv_transpose_by_zero_insertion, convolution_matrix, insert_zeros,
 };
+use fcn_kit::values::{Results, assert_matches, normal};
 use tch::{Device, Kind, Tensor};
 
 fn values(tensor: &Tensor) -> Vec<f32> {
@@ -59,4 +60,18 @@ fn both_ways_equal_libtorch_on_one_case() {
     let by_matrix = conv_transpose_by_matrix(&input, &weight, stride, padding);
     assert_eq!(by_matrix.size(), expected.size(), "the transposed matrix gives the wrong shape");
     assert!(max_difference(&by_matrix, &expected) < 1e-4, "the transposed matrix differs from conv_transpose2d");
+}
+
+/// The reference's values (exercises/tests/reference-values/transposed.json)
+/// for fixed maps and weights, stride [2, 3], padding [1, 0].
+#[test]
+fn same_values_as_the_reference() {
+    let input = normal(&[2, 3, 4, 5], "transposed input");
+    let weight = normal(&[3, 2, 3, 4], "transposed weight");
+    let mut results = Results::new();
+    results.add("insert_zeros(input, [2, 3])", &insert_zeros(&input, [2, 3]));
+    results.add("conv_transpose_by_zero_insertion", &conv_transpose_by_zero_insertion(&input, &weight, [2, 3], [1, 0]));
+    results.add("convolution_matrix", &convolution_matrix(&weight.transpose(0, 1), [9, 11], [2, 3], [1, 0]));
+    results.add("conv_transpose_by_matrix", &conv_transpose_by_matrix(&input, &weight, [2, 3], [1, 0]));
+    assert_matches("the transposed convolutions of a fixed 2x3x4x5 map", &results, "transposed");
 }

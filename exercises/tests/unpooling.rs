@@ -5,6 +5,7 @@
 //! factors and poolings.
 
 use exercises::unpooling::{bed_of_nails_unpool, max_unpool, nearest_unpool};
+use fcn_kit::values::{Results, assert_matches, normal};
 use tch::{Kind, Tensor};
 
 fn values(tensor: &Tensor) -> Vec<f32> {
@@ -65,4 +66,17 @@ fn max_unpooling_follows_the_docs_worked_example() {
     assert_eq!(unpooled.size(), [1, 1, 3, 4], "the output should be output_size per channel");
     let expected = [0., 5., 0., 0., 0., 0., 0., 0., 0., 0., 4., 0.];
     assert_eq!(values(&unpooled), expected, "index 1 is row 0, column 1; index 10 is row 2, column 2");
+}
+
+/// The reference's values (exercises/tests/reference-values/unpooling.json)
+/// for a fixed 2x3x5x7 map.
+#[test]
+fn same_values_as_the_reference() {
+    let input = normal(&[2, 3, 5, 7], "unpooling input");
+    let (pooled, indices) = input.max_pool2d_with_indices([2, 2], [2, 2], [0, 0], [1, 1], true);
+    let mut results = Results::new();
+    results.add("nearest_unpool(input, 3)", &nearest_unpool(&input, 3));
+    results.add("bed_of_nails_unpool(input, 2)", &bed_of_nails_unpool(&input, 2));
+    results.add("max_unpool of the 2x2 max pooling", &max_unpool(&pooled, &indices, [5, 7]));
+    assert_matches("the unpoolings of a fixed 2x3x5x7 map", &results, "unpooling");
 }

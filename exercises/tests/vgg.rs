@@ -6,6 +6,8 @@
 
 use exercises::vgg::vgg16;
 use fcn_kit::FcnConfig;
+use fcn_kit::taps::recording;
+use fcn_kit::values::{Results, assert_matches, fix_weights, normal};
 use tch::{Device, Kind, Tensor, nn};
 
 fn image(h: i64, w: i64) -> Tensor {
@@ -94,4 +96,21 @@ fn dropout_drops_half_after_fc6_and_half_after_fc7_and_scales_the_rest() {
         let off = f64::try_from((&kept - survivor).abs().max()).unwrap();
         assert!(off < 1e-4, "{setting}, fc7's surviving units should all be {survivor} (inverted dropout); one is off by {off}");
     }
+}
+
+/// The reference's values (exercises/tests/reference-values/vgg16.json): every
+/// layer you name with `fcn_kit::tap` and the three features, for fixed
+/// weights (the same as the reference's, by name) and a fixed 36x44 image.
+/// A failure names the first layer that differs.
+#[test]
+fn same_values_as_the_reference_on_fixed_weights() {
+    let store = nn::VarStore::new(Device::Cpu);
+    let vgg = vgg16(&store.root(), FcnConfig::narrow(16));
+    fix_weights(&store);
+    let image = normal(&[1, 3, 36, 44], "image") * 50.0;
+    let _guard = tch::no_grad_guard();
+    let (features, taps) = recording(|| vgg.forward_t(&image, false));
+    let mut results = Results::new();
+    results.extend(taps).add("features.pool3", &features.pool3).add("features.pool4", &features.pool4).add("features.fc7", &features.fc7);
+    assert_matches("vgg16 (width / 16) on fixed weights and a 36x44 image", &results, "vgg16");
 }

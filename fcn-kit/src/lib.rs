@@ -6,6 +6,7 @@ pub mod net;
 pub mod receptive;
 pub mod taps;
 pub mod upsampling;
+pub mod values;
 pub mod weights;
 
 pub use net::{Backbone, FcnConfig, VggFeatures, crop};
