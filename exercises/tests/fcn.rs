@@ -9,8 +9,7 @@
 
 use exercises::{fcn8s::fcn8s_atonce, fcn16s::fcn16s, fcn32s::fcn32s, fcn8s::fcn8s};
 use fcn_kit::FcnConfig;
-use fcn_kit::taps::recording;
-use fcn_kit::values::{Results, assert_matches, fix_weights, normal};
+use fcn_kit::values::{Results, assert_matches, network_results};
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
 
@@ -111,12 +110,11 @@ fn output_sizes(name: &str, network: Build) {
 
 fn same_values(name: &str, network: Build) {
     let (store, net) = build(network);
-    fix_weights(&store);
-    let image = normal(&[1, 3, 36, 44], "image") * 50.0;
-    let _guard = tch::no_grad_guard();
-    let (output, taps) = recording(|| net.forward_t(&image, false));
-    let mut results = Results::new();
-    results.extend(taps).add("output", &output);
+    let results = network_results(&store, |image| {
+        let mut output = Results::new();
+        output.add("output", &net.forward_t(image, false));
+        output
+    });
     assert_matches(&format!("{name} (width / 16) on fixed weights and a 36x44 image"), &results, name);
 }
 

@@ -6,8 +6,7 @@
 
 use exercises::vgg::vgg16;
 use fcn_kit::FcnConfig;
-use fcn_kit::taps::recording;
-use fcn_kit::values::{Results, assert_matches, fix_weights, normal};
+use fcn_kit::values::{Results, assert_matches, network_results};
 use tch::{Device, Kind, Tensor, nn};
 
 fn image(h: i64, w: i64) -> Tensor {
@@ -106,11 +105,11 @@ fn dropout_drops_half_after_fc6_and_half_after_fc7_and_scales_the_rest() {
 fn same_values_as_the_reference_on_fixed_weights() {
     let store = nn::VarStore::new(Device::Cpu);
     let vgg = vgg16(&store.root(), FcnConfig::narrow(16));
-    fix_weights(&store);
-    let image = normal(&[1, 3, 36, 44], "image") * 50.0;
-    let _guard = tch::no_grad_guard();
-    let (features, taps) = recording(|| vgg.forward_t(&image, false));
-    let mut results = Results::new();
-    results.extend(taps).add("features.pool3", &features.pool3).add("features.pool4", &features.pool4).add("features.fc7", &features.fc7);
+    let results = network_results(&store, |image| {
+        let features = vgg.forward_t(image, false);
+        let mut results = Results::new();
+        results.add("features.pool3", &features.pool3).add("features.pool4", &features.pool4).add("features.fc7", &features.fc7);
+        results
+    });
     assert_matches("vgg16 (width / 16) on fixed weights and a 36x44 image", &results, "vgg16");
 }

@@ -172,25 +172,48 @@ pub const FOLDER: &str = "exercises/tests/reference-values";
 /// (the reference's run).
 #[track_caller]
 pub fn assert_matches(what: &str, ours: &Results, file: &str) {
-    let ours = ours.fingerprints();
     let relative = format!("{FOLDER}/{file}.json");
     if let Some(root) = std::env::var_os(WRITE) {
-        let values = ReferenceValues { about: what.to_owned(), values: ours };
+        let values = ReferenceValues { about: what.to_owned(), values: ours.fingerprints() };
         let text = serde_json::to_string_pretty(&values).expect("fingerprints serialize") + "\n";
         let path = Path::new(&root).join(&relative);
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         return;
     }
+    if let Err(message) = check(ours, file) {
+        panic!("{what}: {message}\n(the reference's values are in {relative})");
+    }
+}
+
+/// Ok when `ours` agrees with the reference's values in `FOLDER/{file}.json`;
+/// otherwise what differs first (see [`compare`]).
+pub fn check(ours: &Results, file: &str) -> Result<(), String> {
+    let relative = format!("{FOLDER}/{file}.json");
     // A test runs in its package's folder, one below the workspace's root.
     let root = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| Path::new("..").to_owned(), |dir| Path::new(&dir).join(".."));
-    let path = root.join(&relative);
-    let text = std::fs::read_to_string(&path)
+    let text = std::fs::read_to_string(root.join(&relative))
         .unwrap_or_else(|e| panic!("cannot read the reference's values, {relative} ({e}); restore it from the hand-out"));
     let reference: ReferenceValues = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{relative} is not a file of reference values ({e}); restore it from the hand-out"));
-    if let Err(message) = compare(&ours, &reference.values) {
-        panic!("{what}: {message}\n(the reference's values are in {relative})");
-    }
+    compare(&ours.fingerprints(), &reference.values)
+}
+
+/// The image the public network tests run on: 1x3x36x44, of the spread of
+/// pixels with the mean subtracted.
+pub fn fixed_image() -> Tensor {
+    normal(&[1, 3, 36, 44], "image") * 50.0
+}
+
+/// What a network computes on fixed weights ([`fix_weights`]) and the
+/// [`fixed_image`], in eval mode: everything it taps, then what `forward`
+/// returns.
+pub fn network_results(store: &nn::VarStore, forward: impl FnOnce(&Tensor) -> Results) -> Results {
+    fix_weights(store);
+    let _guard = tch::no_grad_guard();
+    let (outputs, taps) = crate::taps::recording(|| forward(&fixed_image()));
+    let mut results = Results(taps);
+    results.0.extend(outputs.0);
+    results
 }
 
 /// Ok when every result the reference names agrees with ours; otherwise what

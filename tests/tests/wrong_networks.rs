@@ -4,7 +4,9 @@
 use checks::{Check, Implementation, Solutions};
 use fcn_kit::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, crop};
 use ndarray::{Array2, Array4};
-use tch::{Tensor, nn};
+use fcn_kit::values::{self, Results, network_results};
+use tch::nn::ModuleT;
+use tch::{Device, Tensor, nn};
 
 /// One mistake each, numbered for the const parameter of [`Mutant`].
 const PADDING_MISSING: u8 = 0;
@@ -308,4 +310,40 @@ fn backbone_under_a_sub_path_is_caught() {
     caught::<BACKBONE_UNDER_A_SUB_PATH>("pre-trained VGG16 weights load by name");
     caught::<BACKBONE_UNDER_A_SUB_PATH>("FCN-16s: starts from a trained FCN-32s by name");
     caught::<BACKBONE_UNDER_A_SUB_PATH>("FCN-8s: starts from a trained FCN-16s by name");
+}
+
+type Build = fn(&nn::Path, FcnConfig) -> nn::FuncT<'static>;
+
+/// What the students' public value test of `file` says of a network.
+fn public_values(build: Build, file: &str) -> Result<(), String> {
+    let store = nn::VarStore::new(Device::Cpu);
+    let net = build(&store.root(), FcnConfig::narrow(16));
+    let results = network_results(&store, |image| {
+        let mut output = Results::new();
+        output.add("output", &net.forward_t(image, false));
+        output
+    });
+    values::check(&results, file)
+}
+
+#[test]
+fn the_public_value_tests_catch_the_mistakes_that_change_values() {
+    for (build, file) in [
+        (Mutant::<255>::fcn16s as Build, "fcn16s"),
+        (Mutant::<255>::fcn8s, "fcn8s"),
+        (Mutant::<255>::fcn8s_atonce, "fcn8s_atonce"),
+    ] {
+        assert_eq!(public_values(build, file), Ok(()), "the mistake-free rewrite, {file}");
+    }
+    for (mistake, build, file, first) in [
+        (FLOOR_POOLING, Mutant::<FLOOR_POOLING>::fcn16s as Build, "fcn16s", "is pool2: yours has shape"),
+        (NO_RELU_AFTER_FC6, Mutant::<NO_RELU_AFTER_FC6>::fcn16s, "fcn16s", "is fc6: the shape"),
+        (DROPOUT_IN_EVAL, Mutant::<DROPOUT_IN_EVAL>::fcn16s, "fcn16s", "is fc6: the shape"),
+        (CROP_OFF_BY_ONE, Mutant::<CROP_OFF_BY_ONE>::fcn16s, "fcn16s", "is score_pool4c: the shape"),
+        (CROP_OFF_BY_ONE, Mutant::<CROP_OFF_BY_ONE>::fcn8s, "fcn8s", "is score_pool4c: the shape"),
+        (AT_ONCE_SCALES_SCORES, Mutant::<AT_ONCE_SCALES_SCORES>::fcn8s_atonce, "fcn8s_atonce", "is score_pool4: the shape"),
+    ] {
+        let message = public_values(build, file).expect_err(&format!("mistake {mistake} passes the public {file} values"));
+        assert!(message.contains(first), "mistake {mistake}, {file}: {message}");
+    }
 }
