@@ -137,8 +137,12 @@ fn list() -> Result<(), String> {
         println!("  {:>2}. {title:<44} {}{detail}", exercise.number, state.label());
     }
     println!();
+    let core_done = states.iter().filter(|(e, _, _)| e.track == Track::Core && e.test.is_some()).all(|(_, s, _)| *s == State::Passing);
+    if core_done && current(&states).is_some() {
+        println!("The core exercises pass. {FIGURE4}\n");
+    }
     match current(&states) {
-        None => println!("Every exercise's public tests pass. The grader's hidden checks go further: ask your instructor."),
+        None => println!("Every exercise's public tests pass. The grader's hidden checks go further. {FIGURE4}"),
         Some((exercise, part)) => {
             let file = match &part {
                 Some(part) => exercise.files.iter().find(|f| f.starts_with(part.as_str())).cloned(),
@@ -157,6 +161,10 @@ fn list() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// What to do once the networks are written.
+const FIGURE4: &str = "See your networks train, beside the reference: `cargo run -p exercises --example figure4` \
+                       (about two minutes) draws your own Figure 4 and loss curve in target/course/.";
 
 /// Where the hints a student has seen are counted.
 fn hints_file() -> PathBuf {
@@ -207,19 +215,22 @@ fn hint(name: Option<&str>) -> Result<(), String> {
     kept.map_err(|e| format!("cannot write {}: {e}", file.display()))
 }
 
+/// Re-runs an exercise's tests on every save. Without a name it follows the
+/// course: once the current exercise (or part) passes, it moves on to the next.
 fn watch(name: Option<&str>) -> Result<(), String> {
-    let (exercise, part) = match name {
+    let (mut exercise, mut part) = match name {
         Some(name) => (course::named(name).ok_or_else(|| format!("no exercise {name:?}; the exercises are {}", course::ids()))?, None),
         None => current(&states()?).ok_or("every exercise's tests pass: name one to watch (cargo course watch fcn)")?,
     };
-    let test = exercise.test.as_deref().ok_or_else(|| format!("exercise {} has no tests of its own to watch", exercise.number))?;
+    let following = name.is_none();
     let src = workspace().join("exercises/src");
     let (sender, events) = mpsc::channel();
     let mut watcher = notify::recommended_watcher(sender).map_err(|e| format!("cannot watch {}: {e}", src.display()))?;
     notify::Watcher::watch(&mut watcher, &src, notify::RecursiveMode::Recursive)
         .map_err(|e| format!("cannot watch {}: {e}", src.display()))?;
-    let what = format!("exercise {}{}", exercise.number, part.as_deref().map(|p| format!(", part {p}")).unwrap_or_default());
     loop {
+        let test = exercise.test.as_deref().ok_or_else(|| format!("exercise {} has no tests of its own to watch", exercise.number))?;
+        let what = format!("exercise {}{}", exercise.number, part.as_deref().map(|p| format!(", part {p}")).unwrap_or_default());
         println!("Running the tests of {what}...");
         let started = std::time::Instant::now();
         let (output, compiled) = run_tests(test, part.as_deref())?;
@@ -229,11 +240,27 @@ fn watch(name: Option<&str>) -> Result<(), String> {
         for line in output.lines().filter(|l| !l.trim_start().starts_with("Compiling") && !l.trim_start().starts_with("Finished")) {
             println!("{line}");
         }
-        println!(
-            "{what}: {} ({:.1} s). Watching exercises/src: save a file to run them again; Ctrl-C stops.",
-            state.label(),
-            started.elapsed().as_secs_f64()
-        );
+        println!("{what}: {} ({:.1} s).", state.label(), started.elapsed().as_secs_f64());
+        if following && state == State::Passing {
+            match current(&states()?) {
+                Some((next, next_part)) if (next.id.as_str(), next_part.as_deref()) != (exercise.id.as_str(), part.as_deref()) => {
+                    println!(
+                        "\nWell done. Next: exercise {}, {}{}.\n",
+                        next.number,
+                        next.title,
+                        next_part.as_deref().map(|p| format!(", part {p}")).unwrap_or_default()
+                    );
+                    (exercise, part) = (next, next_part);
+                    continue;
+                }
+                Some(_) => {}
+                None => {
+                    println!("\nEvery exercise's public tests pass. {FIGURE4}");
+                    return Ok(());
+                }
+            }
+        }
+        println!("Watching exercises/src: save a file to run them again; Ctrl-C stops.");
         // Wait for a change to a Rust file, then let a burst of saves settle.
         loop {
             let event = events.recv().map_err(|_| "the file watcher stopped".to_owned())?;

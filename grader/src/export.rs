@@ -17,12 +17,11 @@ pub struct ExportArgs {
     kit: PathBuf,
 }
 
-/// Folders copied whole, and single files, relative to the kit.
-const FOLDERS: [&str; 5] = ["exercises/src", "exercises/tests", "fcn-kit", "libtorch-link", "course"];
-const FILES: [(&str, &str); 11] = [
-    ("exercises/Cargo.toml", "exercises/Cargo.toml"),
-    ("exercises/info.toml", "exercises/info.toml"),
-    ("exercises/build.rs", "exercises/build.rs"),
+/// The hand-out's crates: the folders copied whole, and its workspace's
+/// members.
+const CRATES: [&str; 5] = ["exercises", "fcn-kit", "libtorch-link", "course", "training"];
+/// Single files, relative to the kit, and where they go in the hand-out.
+const FILES: [(&str, &str); 8] = [
     ("Cargo.lock", "Cargo.lock"),
     (".cargo/config.toml", ".cargo/config.toml"),
     (".gitignore", ".gitignore"),
@@ -33,10 +32,9 @@ const FILES: [(&str, &str); 11] = [
     ("handout/Makefile", "Makefile"),
 ];
 
-/// The crates of the kit that stay with the instructor. `fcn-train` is one:
-/// its metrics module is the answer to bonus exercise 8, and no exercise
-/// needs it.
-const KEPT_BACK: [&str; 4] = ["solutions", "checks", "grader", "fcn-train"];
+/// The crates of the kit that stay with the instructor. `fcn-metrics` is
+/// one: it is the answer to bonus exercise 8.
+const KEPT_BACK: [&str; 4] = ["solutions", "checks", "grader", "fcn-metrics"];
 
 pub fn run(args: ExportArgs) -> Result<(), String> {
     let (kit, out) = (&args.kit, &args.dir);
@@ -46,7 +44,7 @@ pub fn run(args: ExportArgs) -> Result<(), String> {
     if out.exists() && std::fs::read_dir(out).map_err(|e| e.to_string())?.next().is_some() {
         return Err(format!("{} exists and is not empty; export into a new folder", out.display()));
     }
-    for folder in FOLDERS {
+    for folder in CRATES {
         copy_folder(&kit.join(folder), &out.join(folder))?;
     }
     for (from, to) in FILES {
@@ -59,7 +57,8 @@ pub fn run(args: ExportArgs) -> Result<(), String> {
 
 /// The kit's workspace manifest with only the hand-out's crates.
 fn workspace_manifest(manifest: &str) -> String {
-    let members = "members = [\n    \"exercises\",\n    \"fcn-kit\",\n    \"libtorch-link\",\n    \"course\",\n]";
+    let members: String = CRATES.iter().map(|name| format!("    \"{name}\",\n")).collect();
+    let members = format!("members = [\n{members}]");
     let start = manifest.find("members = [").expect("the workspace lists its members");
     let end = start + manifest[start..].find(']').expect("the member list closes") + 1;
     let manifest = format!("{}{members}{}", &manifest[..start], &manifest[end..]);

@@ -128,11 +128,11 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     );
     let (train, val) =
         (Batches::new(&train, device, schedule.input_scale), Batches::new(&val, device, schedule.input_scale));
-    let trained = train_staged(&stages, config, args.vgg16.as_deref().map_or(Start::Fresh, Start::Vgg16), &train, &val, &schedule).map_err(|e| e.to_string())?;
+    let trained = train_staged(&stages, config, args.vgg16.as_deref().map_or(Start::Fresh, Start::Vgg16), &train, &schedule).map_err(|e| e.to_string())?;
     println!("| network | pixel acc | mean acc | mean IU | f.w. IU | loss, first to last 10 steps | seconds | images/s |");
     println!("|---|---|---|---|---|---|---|---|");
     for t in &trained {
-        let s = t.scores;
+        let s = fcn_metrics::evaluate(&t.net, &val, config.classes as usize);
         let losses = &t.record.losses;
         let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len().max(1) as f64;
         println!(

@@ -238,6 +238,22 @@ fn reference_passes_the_training_check_with_its_table_and_pictures() {
         table.rows.iter().find(|r| r.implementation == "reference" && r.network == network).unwrap().scores.mean_iu
     };
     assert!(iu("FCN-8s") >= iu("FCN-32s"), "FCN-8s is worse than FCN-32s on the synthetic set: {report}");
+    // The students' Figure 4 run draws the reference's losses from a file;
+    // the check just trained the reference with the same budget and seed.
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../exercises/tests/reference-values/training-losses.json");
+    let kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    for (row, stage) in table.rows.iter().filter(|r| r.implementation == "reference").zip(kept["stages"].as_array().unwrap()) {
+        let losses: Vec<f64> = serde_json::from_value(stage["losses"].clone()).unwrap();
+        let close = losses.len() == row.losses.len()
+            && losses.iter().zip(&row.losses).all(|(a, b)| (a - b).abs() <= 1e-4 * b.abs().max(1.0));
+        assert!(
+            close,
+            "{} holds other losses for {} than the reference's training now gives: write it again with \
+             FCN_WRITE_REFERENCE_VALUES=$PWD cargo run -p solutions --example reference_figure4",
+            file.display(),
+            row.network
+        );
+    }
     assert!(report.contains("real VOC photos") && !report.contains("skipped"), "{report}");
     eprintln!("the training checks took {seconds:.0} s");
 }

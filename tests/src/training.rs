@@ -13,9 +13,11 @@
 use std::path::Path;
 
 use fcn_kit::FcnConfig;
-use fcn_train::metrics::Scores;
-use fcn_train::train::{Batches, Schedule, Stage, Start, Trained, predict, train_staged};
-use fcn_train::{pictures, synthetic, voc};
+pub use fcn_train::experiment::Budget;
+use fcn_train::experiment::synthetic_splits;
+use fcn_metrics::{Scores, evaluate};
+use fcn_train::train::{Batches, Schedule, Stage, Start, Trained, train_staged};
+use fcn_train::{pictures, voc};
 use serde::{Deserialize, Serialize};
 use tch::Device;
 
@@ -28,57 +30,6 @@ pub const EXERCISE: Exercise = Exercise {
     title: "the networks train",
     track: Track::Core,
 };
-
-/// How much training a check does, by device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Budget {
-    /// `gpu, full width` or `cpu, width / 16`: said in the report.
-    pub mode: String,
-    pub width_divisor: i64,
-    pub steps: usize,
-    pub batch: usize,
-    pub learning_rate: f64,
-    pub train_images: usize,
-    pub val_images: usize,
-    pub image_size: u32,
-    /// Mean IU (0 to 1) a student's network may fall short of the reference's.
-    pub margin: f64,
-}
-
-impl Budget {
-    pub fn for_device(device: Device) -> Budget {
-        if device.is_cuda() {
-            Budget {
-                mode: "gpu, full width".to_owned(),
-                width_divisor: 1,
-                steps: 300,
-                batch: 16,
-                learning_rate: 0.01,
-                train_images: 192,
-                val_images: 48,
-                image_size: 128,
-                // Training on a GPU is not deterministic (cuDNN picks its
-                // algorithms, atomics reorder sums), and at this budget the
-                // reference's own runs from the same start differ by up to
-                // 11 points of mean IU (FCN-8s: 72.0, 74.0, 75.9, 80.6 on
-                // an H200). The margin covers that spread.
-                margin: 0.15,
-            }
-        } else {
-            Budget {
-                mode: "cpu, width / 16".to_owned(),
-                width_divisor: 16,
-                steps: 80,
-                batch: 8,
-                learning_rate: 0.02,
-                train_images: 96,
-                val_images: 24,
-                image_size: 96,
-                margin: 0.05,
-            }
-        }
-    }
-}
 
 /// One trained network's line of the table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -208,9 +159,9 @@ fn overfit<I: Implementation>() -> Result<(), String> {
     let data = Batches::new(&photos, OVERFIT_DEVICE, schedule.input_scale);
     let config = FcnConfig { classes: 21, width_divisor: OVERFIT_WIDTH_DIVISOR };
     let stage = [Stage { name: "FCN-8s", build: I::fcn8s }];
-    let trained = train_staged(&stage, config, Start::Like(Solutions::fcn8s), &data, &data, &schedule)
+    let trained = train_staged(&stage, config, Start::Like(Solutions::fcn8s), &data, &schedule)
         .map_err(|e| e.to_string())?;
-    let accuracy = trained[0].scores.pixel_accuracy;
+    let accuracy = evaluate(&trained[0].net, &data, 21).pixel_accuracy;
     ensure(accuracy >= OVERFIT_PIXEL_ACCURACY, || {
         format!(
             "after {OVERFIT_STEPS} steps on the same {} photos, FCN-8s labels {:.1}% of their pixels right; a network \
@@ -235,36 +186,23 @@ fn staged_training<I: Implementation>() -> Result<(), String> {
     let settings = Settings::current();
     let budget = Budget::for_device(settings.device);
     let folder = tempfile::tempdir().map_err(|e| format!("the check cannot make a temporary folder: {e}"))?;
-    let spec = synthetic::Spec {
-        seed: settings.seed as u64,
-        train: budget.train_images,
-        val: budget.val_images,
-        size: budget.image_size,
-    };
-    synthetic::generate(folder.path(), spec).map_err(|e| format!("the check cannot write its data: {e}"))?;
-    let classes = synthetic::CLASS_NAMES.len() as u8;
-    let train = voc::read_split(folder.path(), "train", classes).map_err(|e| e.to_string())?;
-    let val = voc::read_split(folder.path(), "val", classes).map_err(|e| e.to_string())?;
-    let schedule = Schedule {
-        steps: budget.steps,
-        batch: budget.batch,
-        learning_rate: budget.learning_rate,
-        seed: settings.seed,
-        device: settings.device,
-        progress: false,
-        ..Schedule::default()
-    };
+    let (train, val) = synthetic_splits(folder.path(), budget.data(settings.seed as u64))
+        .map_err(|e| format!("the check cannot write its data: {e}"))?;
+    let schedule = budget.schedule(settings.seed, settings.device);
     let train_batches = Batches::new(&train, settings.device, schedule.input_scale);
     let val_batches = Batches::new(&val, settings.device, schedule.input_scale);
-    let config = FcnConfig { classes: classes as i64, width_divisor: budget.width_divisor };
+    let config = budget.config();
     // Both start from the reference's initial FCN-32s weights, so that the
     // only difference between the runs is the networks' code.
     let start = Start::Like(Solutions::fcn32s);
-    let run = |stages: &[Stage]| {
-        train_staged(stages, config, start, &train_batches, &val_batches, &schedule).map_err(|e| e.to_string())
+    // Each trained network, with its scores on the val split.
+    let run = |stages: &[Stage]| -> Result<(Vec<Trained>, Vec<Scores>), String> {
+        let trained = train_staged(stages, config, start, &train_batches, &schedule).map_err(|e| e.to_string())?;
+        let scores = trained.iter().map(|t| evaluate(&t.net, &val_batches, config.classes as usize)).collect();
+        Ok((trained, scores))
     };
     // The student's first: a network that does not build fails at once.
-    let student = run(&stages::<I>())?;
+    let (student, student_scores) = run(&stages::<I>())?;
     // The reference's run depends on the seed, the budget and the device
     // alone: done once, then read back.
     let key = format!("{:?} {} {:?}", settings.device, settings.seed, budget);
@@ -274,8 +212,8 @@ fn staged_training<I: Implementation>() -> Result<(), String> {
     let reference_rows = match cached_reference(&settings, &key) {
         Some(rows) => rows,
         None => {
-            let reference = run(&stages::<Solutions>()).expect("the reference trains");
-            let rows: Vec<Row> = rows("reference", &reference).collect();
+            let (reference, scores) = run(&stages::<Solutions>()).expect("the reference trains");
+            let rows: Vec<Row> = rows("reference", &reference, &scores).collect();
             keep_reference(&settings, &key, &rows);
             rows
         }
@@ -286,14 +224,14 @@ fn staged_training<I: Implementation>() -> Result<(), String> {
             device: format!("{:?}", settings.device),
             seed: settings.seed,
             budget: budget.clone(),
-            rows: rows("student", &student).chain(reference_rows.iter().cloned()).collect(),
+            rows: rows("student", &student, &student_scores).chain(reference_rows.iter().cloned()).collect(),
         };
         write_artifacts(artifacts, &table, &student, &val, val_batches.images())
             .map_err(|e| format!("the check cannot write its pictures in {}: {e}", artifacts.display()))?;
     }
 
-    for (ours, theirs) in student.iter().zip(&reference_rows) {
-        let (ours_iu, theirs_iu) = (ours.scores.mean_iu, theirs.scores.mean_iu);
+    for ((ours, our_scores), theirs) in student.iter().zip(&student_scores).zip(&reference_rows) {
+        let (ours_iu, theirs_iu) = (our_scores.mean_iu, theirs.scores.mean_iu);
         ensure(ours_iu >= theirs_iu - budget.margin, || {
             format!(
                 "your {} reaches a mean IU of {:.1} on the validation split; the reference reaches {:.1} with the \
@@ -356,11 +294,11 @@ fn keep_reference(settings: &Settings, key: &str, rows: &[Row]) {
     }
 }
 
-fn rows<'a>(implementation: &'a str, trained: &'a [Trained]) -> impl Iterator<Item = Row> + 'a {
-    trained.iter().map(move |t| Row {
+fn rows<'a>(implementation: &'a str, trained: &'a [Trained], scores: &'a [Scores]) -> impl Iterator<Item = Row> + 'a {
+    trained.iter().zip(scores).map(move |(t, scores)| Row {
         implementation: implementation.to_owned(),
         network: t.record.network.clone(),
-        scores: t.scores,
+        scores: *scores,
         seconds: t.record.seconds,
         images_per_second: t.record.images_per_second,
         losses: t.record.losses.clone(),
@@ -380,21 +318,8 @@ fn write_artifacts(
     let json = serde_json::to_string_pretty(table).map_err(|e| e.to_string())?;
     std::fs::write(folder.join(TABLE_FILE), json).map_err(|e| e.to_string())?;
 
-    let mut grid = Vec::new();
-    for (sample, input) in val.samples.iter().zip(inputs).take(4) {
-        let mut row = vec![sample.image.clone(), pictures::colourise(&sample.mask)];
-        for trained in student {
-            let labels = Vec::<i64>::try_from(predict(&trained.net, input).flatten(0, -1)).map_err(|e| e.to_string())?;
-            let mask = voc::Mask {
-                width: sample.mask.width,
-                height: sample.mask.height,
-                labels: labels.into_iter().map(|l| l as u8).collect(),
-            };
-            row.push(pictures::colourise(&mask));
-        }
-        grid.push(row);
-    }
-    pictures::grid(&grid).save(folder.join(FIGURE_FILE)).map_err(|e| e.to_string())?;
+    let figure = pictures::figure4(val, inputs, student, 4).map_err(|e| e.to_string())?;
+    figure.save(folder.join(FIGURE_FILE)).map_err(|e| e.to_string())?;
 
     let losses: Vec<Vec<f64>> = ["student", "reference"]
         .iter()

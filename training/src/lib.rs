@@ -1,12 +1,15 @@
-//! Data, metrics and training for the FCN kit: what the grader's training
-//! checks and `grader train` use.
+//! Data and training for the FCN kit: what the grader's training checks,
+//! `grader train` and the students' own Figure 4 run use. (The scores are
+//! `fcn-metrics`'s, a crate of their own because they answer bonus
+//! exercise 8.)
 //!
 //! * [`voc`]: PASCAL VOC's palette and a loader for VOCdevkit-style folders;
 //! * [`synthetic`]: a seeded synthetic set in that layout;
-//! * [`metrics`]: pixel accuracy, mean accuracy, mean IU, frequency-weighted IU;
-//! * [`train`]: SGD training and the staged FCN-32s, 16s, 8s schedule.
+//! * [`train`]: SGD training and the staged FCN-32s, 16s, 8s schedule;
+//! * [`experiment`]: how much a run trains, and its set-up;
+//! * [`pictures`]: Figure 4 and the loss curves.
 
-pub mod metrics;
+pub mod experiment;
 pub mod pictures;
 pub mod synthetic;
 pub mod train;

@@ -2,8 +2,10 @@
 //! paper's Figure 4) and the loss curves.
 
 use image::{Rgb, RgbImage};
+use tch::Tensor;
 
-use crate::voc::{Mask, palette_colour};
+use crate::train::{Trained, predict};
+use crate::voc::{Mask, Split, palette_colour};
 
 const GAP: u32 = 4;
 const WHITE: Rgb<u8> = Rgb([255, 255, 255]);
@@ -29,6 +31,23 @@ pub fn grid(rows: &[Vec<RgbImage>]) -> RgbImage {
         y += row.iter().map(RgbImage::height).max().unwrap_or(0) + GAP;
     }
     canvas
+}
+
+/// The paper's Figure 4 for a staged run: a row for each of the first
+/// `rows` images of `split` (whose preprocessed `inputs` the networks take):
+/// the image, its ground truth, then each trained network's prediction.
+pub fn figure4(split: &Split, inputs: &[Tensor], trained: &[Trained], rows: usize) -> Result<RgbImage, tch::TchError> {
+    let mut grid = Vec::new();
+    for (sample, input) in split.samples.iter().zip(inputs).take(rows) {
+        let mut row = vec![sample.image.clone(), colourise(&sample.mask)];
+        for stage in trained {
+            let labels = Vec::<i64>::try_from(predict(&stage.net, input).flatten(0, -1))?;
+            let (width, height) = (sample.mask.width, sample.mask.height);
+            row.push(colourise(&Mask { width, height, labels: labels.into_iter().map(|l| l as u8).collect() }));
+        }
+        grid.push(row);
+    }
+    Ok(self::grid(&grid))
 }
 
 /// Colours of the curves, in order (red, blue, green, orange, purple, grey).

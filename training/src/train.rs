@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use tch::nn::ModuleT;
 use tch::{Device, Kind, Reduction, Tensor, nn};
 
-use crate::metrics::{Confusion, Scores};
 use crate::voc::{Split, VOID, mask_tensor, preprocess};
 
 /// Builds a network under a path: `fcn32s`, `fcn16s`, `fcn8s`.
@@ -145,6 +144,11 @@ impl Batches {
         &self.images
     }
 
+    /// The masks, each 1 x H x W, in the split's order.
+    pub fn masks(&self) -> &[Tensor] {
+        &self.masks
+    }
+
     pub fn is_empty(&self) -> bool {
         self.images.is_empty()
     }
@@ -241,21 +245,6 @@ pub fn pixel_loss(scores: &Tensor, masks: &Tensor) -> Tensor {
     scores.cross_entropy_loss::<Tensor>(masks, None, Reduction::Mean, VOID as i64, 0.0)
 }
 
-/// Scores a network on every image of `data`, in eval mode.
-pub fn evaluate(net: &nn::FuncT<'static>, data: &Batches, classes: usize) -> Scores {
-    confusion(net, data, classes).scores()
-}
-
-/// The confusion matrix of a network on `data`, in eval mode.
-pub fn confusion(net: &nn::FuncT<'static>, data: &Batches, classes: usize) -> Confusion {
-    let _guard = tch::no_grad_guard();
-    let mut confusion = Confusion::new(classes);
-    for (image, mask) in data.images.iter().zip(&data.masks) {
-        confusion.add_tensors(mask, &predict(net, image));
-    }
-    confusion
-}
-
 /// The predicted class of every pixel: N x H x W.
 pub fn predict(net: &nn::FuncT<'static>, images: &Tensor) -> Tensor {
     let _guard = tch::no_grad_guard();
@@ -269,11 +258,9 @@ pub struct Stage {
     pub build: Build,
 }
 
-/// The outcome of a stage: its training record, its scores on the
-/// validation set, and the trained network.
+/// The outcome of a stage: its training record and the trained network.
 pub struct Trained {
     pub record: Record,
-    pub scores: Scores,
     pub store: nn::VarStore,
     pub net: nn::FuncT<'static>,
 }
@@ -299,7 +286,6 @@ pub fn train_staged(
     config: FcnConfig,
     start: Start,
     train_data: &Batches,
-    val_data: &Batches,
     schedule: &Schedule,
 ) -> Result<Vec<Trained>, fcn_kit::WeightsError> {
     let mut trained: Vec<Trained> = Vec::new();
@@ -330,14 +316,13 @@ pub fn train_staged(
             },
         }
         let record = train(stage.name, &store, &net, train_data, schedule);
-        let scores = evaluate(&net, val_data, config.classes as usize);
         if let Some(folder) = &schedule.checkpoints {
             let path = folder.join(format!("{}.safetensors", stage.name.to_lowercase().replace('-', "")));
             if let Err(error) = std::fs::create_dir_all(folder).map_err(tch::TchError::from).and_then(|()| store.save(&path)) {
                 eprintln!("warning: could not save {}: {error}", path.display());
             }
         }
-        trained.push(Trained { record, scores, store, net });
+        trained.push(Trained { record, store, net });
     }
     Ok(trained)
 }

@@ -1,12 +1,12 @@
 //! Hidden checks for bonus exercise 8, the segmentation metrics, against the
-//! kit's own implementation (`fcn_train::metrics`, which scores training).
+//! kit's own implementation (`fcn_metrics`, which scores training).
 //!
 //! Each score check feeds the kit's confusion matrix to the student's score
 //! function, so a wrong confusion matrix costs only the confusion checks.
 
 use crate::Bonus;
 use crate::check::{Check, Exercise, Track, ensure};
-use fcn_train::metrics::{Confusion, Scores};
+use fcn_metrics::{Confusion, Scores};
 use ndarray::{Array2, array};
 use ndarray_rand::rand::{Rng, SeedableRng, rngs::StdRng};
 

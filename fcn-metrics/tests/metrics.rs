@@ -1,7 +1,7 @@
 //! score.py's four scores on cases worked out by hand.
 
 use assert_approx_eq::assert_approx_eq;
-use fcn_train::metrics::Confusion;
+use fcn_metrics::Confusion;
 use fcn_train::voc::VOID;
 use tch::Tensor;
 

@@ -22,22 +22,19 @@ fn stages() -> [Stage; 3] {
 fn staged_training_learns_and_repeats() {
     let _turn = RANDOM.lock().unwrap_or_else(|e| e.into_inner());
     let folder = tempfile::tempdir().unwrap();
-    synthetic::generate(folder.path(), Spec { seed: 1, train: 12, val: 4, size: 48 }).unwrap();
+    synthetic::generate(folder.path(), Spec { seed: 1, train: 12, val: 1, size: 48 }).unwrap();
     let classes = synthetic::CLASS_NAMES.len() as u8;
     let schedule = Schedule { steps: 12, batch: 4, progress: false, ..Schedule::default() };
     let train = Batches::new(&read_split(folder.path(), "train", classes).unwrap(), schedule.device, schedule.input_scale);
-    let val = Batches::new(&read_split(folder.path(), "val", classes).unwrap(), schedule.device, schedule.input_scale);
     let config = FcnConfig { classes: classes as i64, width_divisor: 32 };
 
-    let run = || train_staged(&stages(), config, Start::Fresh, &train, &val, &schedule).unwrap();
+    let run = || train_staged(&stages(), config, Start::Fresh, &train, &schedule).unwrap();
     let first = run();
     assert_eq!(first.iter().map(|t| t.record.network.as_str()).collect::<Vec<_>>(), ["FCN-32s", "FCN-16s", "FCN-8s"]);
     let losses = &first[0].record.losses;
     let (start, end) = (losses[..3].iter().sum::<f64>(), losses[losses.len() - 3..].iter().sum::<f64>());
     assert!(end < start, "FCN-32s's loss does not go down: {losses:?}");
     for trained in &first {
-        let s = trained.scores;
-        assert!((0.0..=1.0).contains(&s.pixel_accuracy), "{s:?}");
         assert!(trained.record.images_per_second > 0.0);
     }
     let second = run();
@@ -55,9 +52,8 @@ fn each_stage_starts_from_the_last_with_its_new_score_layer_at_zero() {
     // No steps: each stage is exactly where it started.
     let schedule = Schedule { steps: 0, progress: false, ..Schedule::default() };
     let train = Batches::new(&read_split(folder.path(), "train", classes).unwrap(), schedule.device, 1.0);
-    let val = Batches::new(&read_split(folder.path(), "val", classes).unwrap(), schedule.device, 1.0);
     let config = FcnConfig { classes: classes as i64, width_divisor: 32 };
-    let trained = train_staged(&stages(), config, Start::Fresh, &train, &val, &schedule).unwrap();
+    let trained = train_staged(&stages(), config, Start::Fresh, &train, &schedule).unwrap();
     let [fcn32s, fcn16s, fcn8s] = [0, 1, 2].map(|i| trained[i].store.variables());
     for name in ["conv1_1.weight", "fc7.bias", "score_fr.weight"] {
         assert!(fcn16s[name].equal(&fcn32s[name]), "FCN-16s's {name} is not FCN-32s's");

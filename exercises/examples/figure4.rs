@@ -1,0 +1,90 @@
+//! Your own Figure 4: your FCN-32s, then your FCN-16s started from it, then
+//! your FCN-8s started from that, trained on the kit's synthetic set as the
+//! grader's training check trains them on a CPU (every width divided by 16,
+//! 80 steps of 8 images per stage). Run it once exercises 1 to 3 pass:
+//!
+//! ```sh
+//! cargo run -p exercises --example figure4
+//! ```
+//!
+//! It takes about two minutes on two cores, and writes two pictures into
+//! `target/course/`:
+//!
+//! * `figure4.png`: for four validation images, the image, its ground truth,
+//!   and what your FCN-32s, FCN-16s and FCN-8s predict (the paper's Figure 4:
+//!   the skips sharpen the outlines);
+//! * `loss.png`: your loss at each step (red) and the reference's on the same
+//!   data and schedule (blue), the three stages end to end. Networks that
+//!   compute what the reference's do draw the same curve.
+
+use std::error::Error;
+use std::path::Path;
+
+use exercises::{fcn8s::fcn8s, fcn16s::fcn16s, fcn32s::fcn32s};
+use fcn_train::experiment::{Budget, synthetic_splits};
+use fcn_train::pictures;
+use fcn_train::train::{Batches, Record, Stage, Start, train_staged};
+use serde::{Deserialize, Serialize};
+use tch::Device;
+
+/// The seed of the data, the initial weights and the batches.
+const SEED: i64 = 0;
+
+/// The reference's losses (exercises/tests/reference-values/training-losses.json).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReferenceLosses {
+    about: String,
+    stages: Vec<Record>,
+}
+
+pub fn main() -> Result<(), Box<dyn Error>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = root.join("target/course");
+    let losses_file = root.join("exercises/tests/reference-values/training-losses.json");
+    let device = Device::Cpu;
+    let budget = Budget::for_device(device);
+    let (train, val) = synthetic_splits(&out.join("synthetic"), budget.data(SEED as u64))?;
+    let mut schedule = budget.schedule(SEED, device);
+    schedule.progress = true;
+    let train_batches = Batches::new(&train, device, schedule.input_scale);
+    let val_batches = Batches::new(&val, device, schedule.input_scale);
+    let stages = [
+        Stage { name: "FCN-32s", build: fcn32s },
+        Stage { name: "FCN-16s", build: fcn16s },
+        Stage { name: "FCN-8s", build: fcn8s },
+    ];
+    println!(
+        "Training your FCN-32s, FCN-16s and FCN-8s ({}): {} steps of {} images per stage, {} images of {}x{}",
+        budget.mode, budget.steps, budget.batch, budget.train_images, budget.image_size, budget.image_size
+    );
+    let trained = train_staged(&stages, budget.config(), Start::Fresh, &train_batches, &schedule)?;
+    let ours: Vec<Record> = trained.iter().map(|t| t.record.clone()).collect();
+
+    let about = format!("the reference's losses, {} (seed {SEED})", budget.mode);
+    if std::env::var_os(fcn_kit::values::WRITE).is_some() {
+        let text = serde_json::to_string_pretty(&ReferenceLosses { about, stages: ours.clone() })?;
+        std::fs::write(&losses_file, text + "\n").map_err(|e| format!("cannot write {}: {e}", losses_file.display()))?;
+    }
+    let text = std::fs::read_to_string(&losses_file).map_err(|e| format!("cannot read {}: {e}", losses_file.display()))?;
+    let reference: ReferenceLosses =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not the reference's losses: {e}", losses_file.display()))?;
+
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let figure = out.join("figure4.png");
+    pictures::figure4(&val, val_batches.images(), &trained, 4)?.save(&figure)?;
+    let curve = |records: &[Record]| records.iter().flat_map(|r| r.losses.clone()).collect::<Vec<f64>>();
+    let (yours, theirs) = (curve(&ours), curve(&reference.stages));
+    let loss = out.join("loss.png");
+    pictures::loss_curves(&[&yours, &theirs], 640, 320).save(&loss)?;
+
+    println!("| network | your loss, first to last 10 steps | the reference's | seconds |");
+    println!("|---|---|---|---|");
+    let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len().max(1) as f64;
+    let ends = |l: &[f64]| format!("{:.3} to {:.3}", mean(&l[..l.len().min(10)]), mean(&l[l.len().saturating_sub(10)..]));
+    for (yours, theirs) in ours.iter().zip(&reference.stages) {
+        println!("| {} | {} | {} | {:.0} |", yours.network, ends(&yours.losses), ends(&theirs.losses), yours.seconds);
+    }
+    println!("Wrote target/course/figure4.png and target/course/loss.png (yours red, the reference's blue).");
+    Ok(())
+}
