@@ -20,6 +20,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use wait_timeout::ChildExt;
 
+use crate::files::{walk, write};
 use crate::sandbox::{Limits, Mount, Sandbox};
 use crate::submission::{EXERCISE_FILES, Submitted};
 
@@ -131,7 +132,7 @@ impl RunnerKit {
     fn describe(kit: &Path, cache: &Path, sandbox: Sandbox) -> Result<(RunnerKit, Vec<(PathBuf, Vec<u8>)>, String), String> {
         let libtorch = libtorch(kit)?;
         let sysroot = sysroot()?;
-        let stubs: Vec<(String, String)> = crate::sync::generated(kit)?
+        let stubs: Vec<(String, String)> = crate::command::sync::generated(kit)?
             .into_iter()
             .map(|(path, contents)| (path.file_name().expect("a file").to_string_lossy().into_owned(), contents))
             .collect();
@@ -295,7 +296,7 @@ impl RunnerKit {
             let _ = err.by_ref().take(16 << 20).read_to_string(&mut text);
             text
         });
-        let status = child.wait_timeout(timeout).map_err(|e| e.to_string())?;
+        let status = child.wait_timeout(timeout).map_err(|e| format!("cannot wait for the runner's build: {e}"))?;
         crate::worker::kill_group(&child);
         let status = match status {
             Some(status) => status,
@@ -513,24 +514,6 @@ fn without_section(manifest: &str, header: &str) -> String {
         }
     }
     out
-}
-
-fn walk(folder: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut files = Vec::new();
-    let entries = std::fs::read_dir(folder).map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
-    for entry in entries {
-        let path = entry.map_err(|e| format!("cannot read {}: {e}", folder.display()))?.path();
-        if path.is_dir() { files.extend(walk(&path)?) } else { files.push(path) }
-    }
-    files.sort();
-    Ok(files)
-}
-
-fn write(path: &Path, contents: &[u8]) -> Result<(), String> {
-    if let Some(folder) = path.parent() {
-        std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-    }
-    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, String> {

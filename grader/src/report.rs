@@ -6,8 +6,8 @@ use std::fmt::Write;
 use checks::training::{FIGURE_FILE, LOSS_FILE, TrainingTable};
 use checks::{Exercise, Status, Track, Visibility};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use serde_json::json;
 
+use crate::results::{Results, RunData, TestData, TestResult};
 use crate::suite::Graded;
 
 /// What the run was, for the reports' headers.
@@ -176,8 +176,8 @@ pub fn terminal(run: &Run, verbose: bool) -> String {
 
 /// Gradescope's autograder `results.json`: hidden checks are shown to
 /// students after the due date, public ones at once.
-pub fn gradescope(run: &Run) -> serde_json::Value {
-    let tests: Vec<_> = run
+pub fn gradescope(run: &Run) -> Results {
+    let tests = run
         .graded
         .iter()
         .enumerate()
@@ -186,46 +186,47 @@ pub fn gradescope(run: &Run) -> serde_json::Value {
                 Some(detail) => format!("{}: {detail}", g.status.label()),
                 None => g.status.label().to_owned(),
             };
-            json!({
-                "name": format!("{}. {}: {}", g.exercise.number, g.exercise.title, g.name),
-                "number": format!("{}.{}", g.exercise.number, n + 1),
-                "score": g.score(),
-                "max_score": g.max_score(),
-                "status": if g.status.passed() { "passed" } else { "failed" },
-                "output": output,
-                "tags": tags(g),
-                "visibility": match g.visibility {
+            let track = if g.exercise.track == Track::Bonus { "bonus" } else { "core" };
+            let mut tags = vec![g.exercise.id.to_owned(), g.status.label().to_owned()];
+            if g.exercise.track == Track::Bonus {
+                tags.push("bonus".to_owned());
+            }
+            TestResult {
+                name: format!("{}. {}: {}", g.exercise.number, g.exercise.title, g.name),
+                number: format!("{}.{}", g.exercise.number, n + 1),
+                score: g.score(),
+                max_score: g.max_score(),
+                status: if g.status.passed() { "passed" } else { "failed" }.to_owned(),
+                output,
+                tags,
+                visibility: match g.visibility {
                     Visibility::Public => "visible",
                     Visibility::Hidden => "after_due_date",
+                }
+                .to_owned(),
+                extra_data: TestData {
+                    exercise: g.exercise.id.to_owned(),
+                    track: track.to_owned(),
+                    check_status: g.status.label().to_owned(),
+                    check: g.name.to_owned(),
                 },
-            })
+            }
         })
         .collect();
-    let (bonus, bonus_max) = run.bonus().unwrap_or((0, 0));
-    // The top-level score is the core score: Gradescope takes it instead of
-    // the sum of the tests, so the bonus tests' points never add to it.
-    json!({
-        "score": run.score(),
-        "max_score": run.max_score(),
-        "extra_data": { "bonus_score": bonus, "bonus_max_score": bonus_max, "sandboxed": run.sandboxed, "notes": run.notes },
-        "execution_time": (run.seconds * 10.0).round() / 10.0,
-        "output": std::iter::once(format!("Graded `{}` on {} (seed {}, cases {}).", run.target, run.device, run.seed, run.cases))
+    let (bonus_score, bonus_max_score) = run.bonus().unwrap_or((0, 0));
+    Results {
+        score: run.score(),
+        max_score: run.max_score(),
+        extra_data: RunData { bonus_score, bonus_max_score, sandboxed: run.sandboxed, notes: run.notes.clone() },
+        execution_time: (run.seconds * 10.0).round() / 10.0,
+        output: std::iter::once(format!("Graded `{}` on {} (seed {}, cases {}).", run.target, run.device, run.seed, run.cases))
             .chain(run.notes.iter().cloned())
             .collect::<Vec<_>>()
             .join("\n"),
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": tests,
-    })
-}
-
-/// A test's tags: its exercise, its status, and `bonus` for the bonus track.
-fn tags(g: &Graded) -> Vec<&'static str> {
-    let mut tags = vec![g.exercise.id, g.status.label()];
-    if g.exercise.track == Track::Bonus {
-        tags.push("bonus");
+        visibility: "visible".to_owned(),
+        stdout_visibility: "hidden".to_owned(),
+        tests,
     }
-    tags
 }
 
 /// The instructor's report: per exercise, per check, with each failure's

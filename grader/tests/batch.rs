@@ -8,13 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn kit() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
-}
+mod common;
+#[path = "../src/results.rs"]
+mod results;
 
-fn solution(file: &str) -> String {
-    std::fs::read_to_string(kit().join("solutions/src").join(file)).unwrap()
-}
+use common::{exercise_files, kit, solution};
+use results::Results;
 
 fn stub(file: &str) -> String {
     std::fs::read_to_string(kit().join("exercises/src").join(file)).unwrap()
@@ -35,11 +34,8 @@ fn with_body(source: &str, name: &str, body: &str) -> String {
     format!("{}{body}{}", &source[..todo], &source[end..])
 }
 
-const FILES: [&str; 8] =
-    ["bilinear.rs", "vgg.rs", "fcn16s.rs", "fcn8s.rs", "transposed.rs", "unpooling.rs", "dilated.rs", "metrics.rs"];
-
 fn all_solved() -> Vec<(&'static str, String)> {
-    FILES.map(|f| (f, solution(f))).to_vec()
+    exercise_files().into_iter().map(|f| (f, solution(f))).collect()
 }
 
 fn with(file: &'static str, contents: String) -> Vec<(&'static str, String)> {
@@ -358,13 +354,13 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
     assert!(!changed.contains("fcn16s.rs") && !changed.contains("fcn8s.rs"), "a caller is blamed: {changed}");
 
     // Each run-time misbehaviour is graded with its status, by the grader.
-    let results: serde_json::Value =
+    let results: Results =
         serde_json::from_str(&std::fs::read_to_string(out.join("misbehaves_and_attacks_at_run_time/results.json")).unwrap())
             .unwrap();
     let status_of = |check: &str| {
-        let test = results["tests"].as_array().unwrap().iter().find(|t| t["name"].as_str().unwrap().ends_with(check));
+        let test = results.tests.iter().find(|t| t.extra_data.check == check);
         let test = test.unwrap_or_else(|| panic!("no check {check:?}"));
-        (test["tags"][1].as_str().unwrap().to_owned(), test["output"].as_str().unwrap().to_owned())
+        (test.extra_data.check_status.clone(), test.output.clone())
     };
     for (check, status, says) in [
         ("zero insertion: the docs' examples", "panicked", "index 7 out of range"),
@@ -388,10 +384,10 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
 
     // The layers a student's network names come back from the runner, and
     // the reason names the first that differs.
-    let wrong: serde_json::Value =
+    let wrong: Results =
         serde_json::from_str(&std::fs::read_to_string(out.join("fcn16s_crop_off_by_one/results.json")).unwrap()).unwrap();
-    let said = wrong["tests"].as_array().unwrap().iter().find(|t| t["name"].as_str().unwrap().contains("FCN-16s: same output"));
-    let said = said.unwrap()["output"].as_str().unwrap();
+    let said = wrong.tests.iter().find(|t| t.extra_data.check.starts_with("FCN-16s: same output"));
+    let said = &said.unwrap().output;
     assert!(said.contains("The first named layer that differs is score_pool4c"), "{said}");
 
     // The fork bomb was stopped by the process limit, not by the machine.

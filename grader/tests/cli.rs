@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use serde_json::Value;
+#[path = "../src/results.rs"]
+mod results;
+use results::Results;
 
 /// Runs the grader with `args`, with no `LD_LIBRARY_PATH`: the binary must
 /// find libtorch through its rpath.
@@ -28,41 +30,27 @@ fn grader_ok(args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("the report is UTF-8")
 }
 
-/// Reads and checks the shape of a Gradescope results.json.
-fn results(path: &Path) -> Value {
+/// Reads a Gradescope results.json through the grader's own typed record
+/// (strictly: a field missing, extra or of the wrong type is an error) and
+/// checks its values and sums.
+fn results(path: &Path) -> Results {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{} was not written: {e}", path.display()));
-    let json: Value = serde_json::from_str(&text).expect("results.json is JSON");
-    for key in ["score", "max_score", "execution_time"] {
-        assert!(json[key].is_number(), "results.json has no number {key}: {json}");
+    let json: Results = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not a results record: {e}", path.display()));
+    for test in &json.tests {
+        assert!(["passed", "failed"].contains(&test.status.as_str()), "{test:?}");
+        assert!(["visible", "after_due_date"].contains(&test.visibility.as_str()), "{test:?}");
+        assert!(test.score <= test.max_score, "{test:?}");
+        assert_eq!(test.is_bonus(), test.tags.iter().any(|tag| tag == "bonus"), "{test:?}");
+        assert_eq!(test.tags[..2], [test.extra_data.exercise.clone(), test.extra_data.check_status.clone()], "{test:?}");
     }
-    let tests = json["tests"].as_array().expect("results.json has tests[]");
-    let (mut sum, mut bonus) = (0.0, 0.0);
-    for test in tests {
-        for key in ["name", "number", "status", "output", "visibility"] {
-            assert!(test[key].is_string(), "a test has no {key}: {test}");
-        }
-        assert!(["passed", "failed"].contains(&test["status"].as_str().unwrap()), "{test}");
-        assert!(["visible", "after_due_date"].contains(&test["visibility"].as_str().unwrap()), "{test}");
-        let (score, max) = (test["score"].as_f64().unwrap(), test["max_score"].as_f64().unwrap());
-        assert!(0.0 <= score && score <= max, "{test}");
-        if test["tags"].as_array().unwrap().iter().any(|tag| tag == "bonus") {
-            bonus += score;
-        } else {
-            sum += score;
-        }
-    }
-    assert_eq!(sum, json["score"].as_f64().unwrap(), "the score is the sum of the core tests' scores");
-    assert_eq!(bonus, json["extra_data"]["bonus_score"].as_f64().unwrap(), "the bonus is the sum of the bonus tests' scores");
+    let sum = |bonus: bool| json.tests.iter().filter(|t| t.is_bonus() == bonus).map(|t| t.score).sum::<u32>();
+    assert_eq!(sum(false), json.score, "the score is the sum of the core tests' scores");
+    assert_eq!(sum(true), json.extra_data.bonus_score, "the bonus is the sum of the bonus tests' scores");
     json
 }
 
-fn statuses(json: &Value) -> Vec<(String, String)> {
-    json["tests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| (t["name"].as_str().unwrap().to_owned(), t["tags"][1].as_str().unwrap().to_owned()))
-        .collect()
+fn statuses(json: &Results) -> Vec<(String, String)> {
+    json.tests.iter().map(|t| (t.name.clone(), t.extra_data.check_status.clone())).collect()
 }
 
 #[test]
@@ -71,17 +59,14 @@ fn reference_scores_full_marks() {
     let json_path = folder.path().join("s.json");
     let report = grader_ok(&["--target", "solutions", "--skip-training", "--json", json_path.to_str().unwrap()]);
     let json = results(&json_path);
-    assert_eq!(json["score"], json["max_score"], "{json}");
-    assert!(json["max_score"].as_f64().unwrap() > 0.0);
+    assert_eq!(json.score, json.max_score, "{json:?}");
+    assert!(json.max_score > 0);
     assert!(folder.path().join("s.md").exists(), "the Markdown report is written beside results.json");
-    // The bonus track: its own tagged tests and total, outside the core score.
-    let tests = json["tests"].as_array().unwrap();
-    let is_bonus = |t: &&serde_json::Value| t["tags"].as_array().unwrap().iter().any(|tag| tag == "bonus");
+    // The bonus track: its own tests and total, outside the core score.
     let bonus_checks = checks::bonus::checks::<checks::Solutions>();
-    assert_eq!(tests.iter().filter(is_bonus).count(), bonus_checks.len(), "every bonus test is tagged \"bonus\"");
+    assert_eq!(json.tests.iter().filter(|t| t.is_bonus()).count(), bonus_checks.len(), "every bonus test is on the bonus track");
     let bonus_max: u32 = bonus_checks.iter().map(|c| c.points).sum();
-    assert_eq!(json["extra_data"]["bonus_score"], bonus_max, "{json}");
-    assert_eq!(json["extra_data"]["bonus_max_score"], bonus_max, "{json}");
+    assert_eq!((json.extra_data.bonus_score, json.extra_data.bonus_max_score), (bonus_max, bonus_max), "{json:?}");
     let report = report.replace(json_path.to_str().unwrap(), "s.json").replace(folder.path().join("s.md").to_str().unwrap(), "s.md");
     insta::assert_snapshot!(report);
 }
@@ -92,7 +77,7 @@ fn stubs_score_zero_with_every_check_not_attempted() {
     let json_path = folder.path().join("results.json");
     let report = grader_ok(&["--json", json_path.to_str().unwrap()]);
     let json = results(&json_path);
-    assert_eq!(json["score"], 0, "{json}");
+    assert_eq!(json.score, 0, "{json:?}");
     let checks = checks::full_suite::<checks::Solutions>().len();
     let statuses = statuses(&json);
     let not_attempted = statuses.iter().filter(|(_, s)| s == "not attempted").count();
@@ -100,7 +85,7 @@ fn stubs_score_zero_with_every_check_not_attempted() {
     assert!(statuses.iter().all(|(_, s)| s == "not attempted" || s == "skipped"), "{statuses:?}");
     assert!(report.contains("Total: 0/"), "{report}");
     assert!(report.contains("Bonus: 0/"), "{report}");
-    assert_eq!(json["extra_data"]["bonus_score"], 0, "{json}");
+    assert_eq!(json.extra_data.bonus_score, 0, "{json:?}");
     assert!(!report.contains("Stuck on"), "no hints for exercises not attempted yet:\n{report}");
 }
 
@@ -147,10 +132,9 @@ fn only_grades_one_exercise_named_or_numbered() {
         let json_path = folder.path().join(format!("{name}.json"));
         grader_ok(&["--target", "solutions", "--only", name, "--json", json_path.to_str().unwrap()]);
         let json = results(&json_path);
-        let tests = json["tests"].as_array().unwrap();
-        assert!(!tests.is_empty());
-        assert!(tests.iter().all(|t| t["tags"][0] == "vgg"), "{json}");
-        assert_eq!(json["score"], json["max_score"]);
+        assert!(!json.tests.is_empty());
+        assert!(json.tests.iter().all(|t| t.extra_data.exercise == "vgg"), "{json:?}");
+        assert_eq!(json.score, json.max_score);
     }
 }
 
@@ -160,10 +144,9 @@ fn a_bonus_exercise_alone_scores_on_the_bonus_line() {
     let json_path = folder.path().join("metrics.json");
     let report = grader_ok(&["--target", "solutions", "--only", "metrics", "--json", json_path.to_str().unwrap()]);
     let json = results(&json_path);
-    let tests = json["tests"].as_array().unwrap();
-    assert!(!tests.is_empty() && tests.iter().all(|t| t["tags"][0] == "metrics" && t["tags"][2] == "bonus"), "{json}");
-    assert_eq!((json["score"].as_u64(), json["max_score"].as_u64()), (Some(0), Some(0)), "the core score is untouched");
-    assert_eq!(json["extra_data"]["bonus_score"], json["extra_data"]["bonus_max_score"]);
+    assert!(!json.tests.is_empty() && json.tests.iter().all(|t| t.extra_data.exercise == "metrics" && t.is_bonus()), "{json:?}");
+    assert_eq!((json.score, json.max_score), (0, 0), "the core score is untouched");
+    assert_eq!(json.extra_data.bonus_score, json.extra_data.bonus_max_score);
     assert!(report.contains("Total: 0/0") && report.contains("Bonus: 6/6"), "{report}");
 }
 
@@ -173,6 +156,15 @@ fn an_unknown_exercise_is_an_error_naming_the_exercises() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no exercise \"fcn32\"") && stderr.contains("bilinear (1)"), "{stderr}");
+
+    // So does a class's run (before it prepares the runner's build tree).
+    let class = tempfile::tempdir().unwrap();
+    std::fs::create_dir(class.path().join("alice")).unwrap();
+    let out = class.path().join("out");
+    let output = grader(&["batch", class.path().to_str().unwrap(), "--only", "fcn32", "--out", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no exercise \"fcn32\""), "{stderr}");
 }
 
 #[test]
@@ -223,8 +215,8 @@ fn reference_passes_the_training_check_with_its_table_and_pictures() {
     ]);
     let seconds = started.elapsed().as_secs_f64();
     let json = results(&json_path);
-    assert_eq!(json["score"], json["max_score"], "{report}");
-    assert!(json["max_score"].as_f64().unwrap() > 0.0);
+    assert_eq!(json.score, json.max_score, "{report}");
+    assert!(json.max_score > 0);
     for file in ["training.json", "figure4.png", "loss.png", "results.md"] {
         assert!(folder.path().join(file).exists(), "{file} was not written");
     }

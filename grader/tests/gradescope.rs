@@ -8,19 +8,15 @@
 //! grader, the runner's prepared build tree) is linked in from this kit.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn kit() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
-}
+mod common;
+#[path = "../src/results.rs"]
+mod results;
 
-fn solution(file: &str) -> String {
-    std::fs::read_to_string(kit().join("solutions/src").join(file)).unwrap()
-}
-
-const FILES: [&str; 8] =
-    ["bilinear.rs", "vgg.rs", "fcn16s.rs", "fcn8s.rs", "transposed.rs", "unpooling.rs", "dilated.rs", "metrics.rs"];
+use common::{exercise_files, kit, solution};
+use results::Results;
 
 /// Unpacks the zip at `zip` into `into`, as Gradescope unpacks it.
 fn unpack(zip: &Path, into: &Path) {
@@ -34,7 +30,7 @@ fn executable(path: &Path) -> bool {
 
 /// Runs `run_autograder` of the autograder in `root` on the files
 /// `submission` (name, contents): results.json, parsed.
-fn grade(root: &Path, submission: &[(&str, String)]) -> serde_json::Value {
+fn grade(root: &Path, submission: &[(&str, String)]) -> Results {
     let folder = root.join("submission");
     let _ = std::fs::remove_dir_all(&folder);
     let _ = std::fs::remove_dir_all(root.join("results"));
@@ -52,9 +48,9 @@ fn grade(root: &Path, submission: &[(&str, String)]) -> serde_json::Value {
     serde_json::from_str(&results).unwrap()
 }
 
-fn output_of<'a>(results: &'a serde_json::Value, check: &str) -> &'a str {
-    let test = results["tests"].as_array().unwrap().iter().find(|t| t["name"].as_str().unwrap().contains(check));
-    test.unwrap_or_else(|| panic!("no check {check:?}"))["output"].as_str().unwrap()
+fn output_of<'a>(results: &'a Results, check: &str) -> &'a str {
+    let test = results.tests.iter().find(|t| t.extra_data.check.contains(check));
+    &test.unwrap_or_else(|| panic!("no check {check:?}")).output
 }
 
 #[test]
@@ -99,25 +95,25 @@ fn the_autograder_zip_grades_a_correct_a_wrong_and_a_broken_submission() {
     std::fs::create_dir_all(kit().join("target/grader")).unwrap();
     std::os::unix::fs::symlink(kit().join("target/grader"), unpacked.join("target/grader")).unwrap();
 
-    let correct: Vec<(&str, String)> = FILES.iter().map(|f| (*f, solution(f))).collect();
+    let correct: Vec<(&str, String)> = exercise_files().into_iter().map(|f| (f, solution(f))).collect();
     let with = |file: &str, contents: String| -> Vec<(&str, String)> {
         correct.iter().map(|(f, c)| (*f, if *f == file { contents.clone() } else { c.clone() })).collect()
     };
 
     let results = grade(&root, &correct);
-    assert_eq!(results["score"], results["max_score"], "the reference: {results}");
-    assert_eq!(results["extra_data"]["sandboxed"], true, "{results}");
+    assert_eq!(results.score, results.max_score, "the reference: {results:?}");
+    assert!(results.extra_data.sandboxed, "{results:?}");
 
     let off_by_one = solution("fcn16s.rs").replace("crop(&fine, &coarse, 5)", "crop(&fine, &coarse, 6)");
     assert_ne!(off_by_one, solution("fcn16s.rs"), "FCN-16s's crop is where the test expects it");
     let results = grade(&root, &with("fcn16s.rs", off_by_one));
-    let (score, max) = (results["score"].as_f64().unwrap(), results["max_score"].as_f64().unwrap());
-    assert!(score < max && score > 0.0, "a crop off by one: {score}/{max}");
-    assert!(output_of(&results, "FCN-16s: same output").contains("score_pool4c"), "{results}");
+    let (score, max) = (results.score, results.max_score);
+    assert!(score < max && score > 0, "a crop off by one: {score}/{max}");
+    assert!(output_of(&results, "FCN-16s: same output").contains("score_pool4c"), "{results:?}");
 
     let broken = solution("fcn8s.rs").replacen("// BEGIN SOLUTION", "// BEGIN SOLUTION\n    let oops: i64 = \"not a number\";", 1);
     let results = grade(&root, &with("fcn8s.rs", broken));
-    let score = results["score"].as_f64().unwrap();
+    let score = results.score;
     assert!(score < max, "a file that does not compile: {score}/{max}");
-    assert!(results["output"].as_str().unwrap().contains("fcn8s.rs does not compile"), "{results}");
+    assert!(results.output.contains("fcn8s.rs does not compile"), "{results:?}");
 }

@@ -314,17 +314,19 @@ fn write_artifacts(
     val: &voc::Split,
     inputs: &[tch::Tensor],
 ) -> Result<(), String> {
-    std::fs::create_dir_all(folder).map_err(|e| e.to_string())?;
-    let json = serde_json::to_string_pretty(table).map_err(|e| e.to_string())?;
-    std::fs::write(folder.join(TABLE_FILE), json).map_err(|e| e.to_string())?;
-
-    let figure = pictures::figure4(val, inputs, student, 4).map_err(|e| e.to_string())?;
-    figure.save(folder.join(FIGURE_FILE)).map_err(|e| e.to_string())?;
-
+    let named = |file: &str| {
+        let path = folder.join(file);
+        move |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display())
+    };
+    std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    let json = serde_json::to_string_pretty(table).expect("the table serialises");
+    std::fs::write(folder.join(TABLE_FILE), json).map_err(|e| named(TABLE_FILE)(&e))?;
+    let figure = pictures::figure4(val, inputs, student, 4).map_err(|e| named(FIGURE_FILE)(&e))?;
+    figure.save(folder.join(FIGURE_FILE)).map_err(|e| named(FIGURE_FILE)(&e))?;
     let losses: Vec<Vec<f64>> = ["student", "reference"]
         .iter()
         .map(|who| table.rows.iter().filter(|r| r.implementation == *who).flat_map(|r| r.losses.clone()).collect())
         .collect();
     let series: Vec<&[f64]> = losses.iter().map(Vec::as_slice).collect();
-    pictures::loss_curves(&series, 640, 320).save(folder.join(LOSS_FILE)).map_err(|e| e.to_string())
+    pictures::loss_curves(&series, 640, 320).save(folder.join(LOSS_FILE)).map_err(|e| named(LOSS_FILE)(&e))
 }

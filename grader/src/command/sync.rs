@@ -95,7 +95,7 @@ pub fn generated(kit: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         .map_err(|e| format!("cannot read {}: {e}; run this in the kit's folder or pass --kit", solutions.display()))?;
     let mut files = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|e| e.to_string())?.path();
+        let path = entry.map_err(|e| format!("cannot read {}: {e}", solutions.display()))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         if !name.ends_with(".rs") || name == "lib.rs" {
             continue;

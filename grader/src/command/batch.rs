@@ -14,16 +14,14 @@
 //! again, unless `--force`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use checks::Settings;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::compile::RunnerKit;
+use crate::files::write;
 use crate::worker::Limits;
 use crate::report::{self, Run};
 
@@ -138,53 +136,45 @@ pub struct Row {
 const RECORD: &str = "grading.json";
 
 pub fn run(args: BatchArgs) -> Result<(), String> {
-    let kit = args.kit.clone().unwrap_or_else(crate::grade::default_kit);
+    let kit = args.kit.clone().unwrap_or_else(crate::grading::default_kit);
     let students = students(&args.submissions)?;
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    crate::files::create_folder(&args.out)?;
     let out = args.out.canonicalize().map_err(|e| format!("{}: {e}", args.out.display()))?;
     if args.gather {
-        let rows = crate::slurm::gather(&out, &students);
+        let rows = crate::command::slurm::gather(&out, &students);
         return finish(&out, rows);
     }
+    // A wrong option is said before the runner's build tree is prepared (minutes).
+    options(&args, &kit, 1, 1)?;
     let sandbox = crate::sandbox::Sandbox::choose(args.unsandboxed, true)?;
     let cache = kit.join("target/grader/runner");
     if let Some(task) = args.slurm_task {
         // A task shares the template and builds in a folder of the node's own.
         let runner_kit = RunnerKit::open(&kit, &cache, sandbox, &std::env::temp_dir())?;
-        return crate::slurm::task(&runner_kit, &out, &students, task, &args, &options(&args, &kit, 1, args.task_cores)?);
+        return crate::command::slurm::task(&runner_kit, &out, &students, task, &args, &options(&args, &kit, 1, args.task_cores)?);
     }
     let runner_kit = RunnerKit::prepare(&kit, &cache, sandbox)?;
     if args.slurm {
         let options = options(&args, &kit, 1, args.task_cores)?;
-        return crate::slurm::submit(&out, &students, &args, &options);
+        return crate::command::slurm::submit(&out, &students, &args, &options);
     }
 
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let jobs = args.jobs.clamp(1, students.len());
     let options = options(&args, &kit, jobs, cores)?;
-    let progress = ProgressBar::new(students.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} students {elapsed} {wide_msg}").expect("a valid template"),
+    let progress = crate::parallel::bar(students.len(), "students", true);
+    let rows = crate::parallel::map(
+        &students,
+        jobs,
+        &progress,
+        |submission| crate::submission::folder_name(submission),
+        |_| (),
+        |(), submission| {
+            let name = crate::submission::folder_name(submission);
+            grade_one(&runner_kit, &out, submission, &name, args.force, &options).unwrap_or_else(|why| Row::not_graded(&name, why))
+        },
     );
-    let next = AtomicUsize::new(0);
-    let rows = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                loop {
-                    let n = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(submission) = students.get(n) else { break };
-                    let name = crate::submission::folder_name(submission);
-                    progress.set_message(name.clone());
-                    let row = grade_one(&runner_kit, &out, submission, &name, args.force, &options)
-                        .unwrap_or_else(|why| Row::not_graded(&name, why));
-                    rows.lock().expect("no panic holding the lock").push(row);
-                    progress.inc(1);
-                }
-            });
-        }
-    });
-    progress.finish_and_clear();
-    finish(&out, rows.into_inner().expect("no panic holding the lock"))
+    finish(&out, rows)
 }
 
 /// Writes the gradebook of `rows` and prints them.
@@ -222,7 +212,7 @@ pub fn students(submissions: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// The grading options for a student, when `jobs` students share `cores`.
-pub fn options(args: &BatchArgs, kit: &Path, jobs: usize, cores: usize) -> Result<crate::grade::Options, String> {
+pub fn options(args: &BatchArgs, kit: &Path, jobs: usize, cores: usize) -> Result<crate::grading::Options, String> {
     let only = match &args.only {
         None => None,
         Some(name) => Some(crate::suite::exercise_named(name).ok_or_else(|| {
@@ -234,10 +224,10 @@ pub fn options(args: &BatchArgs, kit: &Path, jobs: usize, cores: usize) -> Resul
         // Resolved where the grading runs (a task's node), not where it is
         // submitted.
         BatchDevice::Cuda if args.slurm => tch::Device::Cuda(0),
-        BatchDevice::Cuda => crate::resolve_device(crate::DeviceChoice::Cuda)?,
+        BatchDevice::Cuda => crate::device::resolve(crate::device::DeviceChoice::Cuda)?,
     };
     let check_jobs = (cores / jobs).max(1);
-    Ok(crate::grade::Options {
+    Ok(crate::grading::Options {
         only,
         skip_training: args.skip_training,
         settings: Settings { cache: Some(kit.join("target/grader/cache")), device, ..Settings::default() },
@@ -271,7 +261,7 @@ pub fn grade_one(
     submission: &Path,
     name: &str,
     force: bool,
-    options: &crate::grade::Options,
+    options: &crate::grading::Options,
 ) -> Result<Row, String> {
     usable_name(name)?;
     let folder = out.join(name);
@@ -286,12 +276,12 @@ pub fn grade_one(
         }
     }
     std::fs::create_dir_all(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-    let options = crate::grade::Options {
+    let options = crate::grading::Options {
         settings: Settings { artifacts: Some(folder.clone()), ..options.settings.clone() },
         ..options.clone()
     };
-    let run = crate::grade::grade(runner_kit, &submitted, name, &options)?;
-    let json = serde_json::to_string_pretty(&report::gradescope(&run)).expect("a JSON value serialises");
+    let run = crate::grading::grade(runner_kit, &submitted, name, &options)?;
+    let json = serde_json::to_string_pretty(&report::gradescope(&run)).expect("results serialise");
     write(&folder.join("results.json"), &json)?;
     write(&folder.join("results.md"), &report::markdown(&run))?;
     write(&folder.join("report.txt"), &report::terminal(&run, false))?;
@@ -367,6 +357,3 @@ fn write_gradebook(path: &Path, rows: &[Row]) -> Result<(), String> {
     std::fs::rename(&partial, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn write(path: &Path, contents: &str) -> Result<(), String> {
-    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}

@@ -9,7 +9,8 @@ use checks::Solutions;
 use clap::Args;
 use fcn_kit::FcnConfig;
 use fcn_train::train::{Batches, Schedule, Start, train_staged};
-use fcn_train::{synthetic, voc};
+use fcn_train::experiment::{Budget, synthetic_splits};
+use fcn_train::voc;
 
 use crate::suite::Target;
 
@@ -20,8 +21,8 @@ pub struct TrainArgs {
     target: Target,
 
     /// cpu, cuda, or auto (the GPU when there is one).
-    #[arg(long, value_enum, default_value_t = crate::DeviceChoice::Auto)]
-    device: crate::DeviceChoice,
+    #[arg(long, value_enum, default_value_t = crate::device::DeviceChoice::Auto)]
+    device: crate::device::DeviceChoice,
 
     /// Optimiser steps per stage (FCN-32s, then FCN-16s, then FCN-8s).
     #[arg(long, default_value_t = 300)]
@@ -62,28 +63,34 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> Result<(), String> {
-    let device = crate::resolve_device(args.device)?;
-    let (root, classes) = match &args.data {
-        Some(root) => (root.clone(), args.classes),
-        None => {
-            let root = args.out.join("synthetic");
-            let spec = synthetic::Spec { seed: args.seed as u64, ..Default::default() };
-            synthetic::generate(&root, spec).map_err(|e| e.to_string())?;
-            (root, synthetic::CLASS_NAMES.len() as u8)
-        }
-    };
-    let train = voc::read_split(&root, "train", classes).map_err(|e| e.to_string())?;
-    let val = voc::read_split(&root, "val", classes).map_err(|e| e.to_string())?;
-    let config = FcnConfig { classes: classes as i64, width_divisor: args.width };
-    let schedule = Schedule {
+    let device = crate::device::resolve(args.device)?;
+    // The synthetic set's sizes are the training check's; the rest is the
+    // command line's.
+    let budget = Budget {
+        mode: format!("{}, width / {}", if device.is_cuda() { "gpu" } else { "cpu" }, args.width),
+        width_divisor: args.width,
         steps: args.steps,
         batch: args.batch,
         learning_rate: args.learning_rate,
-        seed: args.seed,
-        device,
+        ..Budget::for_device(tch::Device::Cpu)
+    };
+    let (root, train, val, config) = match &args.data {
+        Some(root) => {
+            let split = |name| voc::read_split(root, name, args.classes).map_err(|e| e.to_string());
+            let config = FcnConfig { classes: i64::from(args.classes), width_divisor: args.width };
+            (root.clone(), split("train")?, split("val")?, config)
+        }
+        None => {
+            let root = args.out.join("synthetic");
+            let (train, val) = synthetic_splits(&root, budget.data(args.seed as u64)).map_err(|e| e.to_string())?;
+            (root, train, val, budget.config())
+        }
+    };
+    let schedule = Schedule {
+        progress: true,
         checkpoints: Some(args.out.join("checkpoints")),
         input_scale: if args.vgg16.is_some() { 1.0 } else { fcn_train::train::FROM_SCRATCH_INPUT_SCALE },
-        ..Schedule::default()
+        ..budget.schedule(args.seed, device)
     };
     // The student's networks train in their runner, as in grading: the
     // runner computes each step's outputs and gradients, this process the rest.
@@ -91,7 +98,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let stages = match args.target {
         Target::Solutions => stages::<Solutions>(),
         Target::Exercises => {
-            let kit = crate::grade::default_kit();
+            let kit = crate::grading::default_kit();
             let sandbox = crate::sandbox::Sandbox::choose(false, false)?;
             let runner_kit = crate::compile::RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
             let submitted = crate::submission::from_crate(&kit.join("exercises/src"));

@@ -22,9 +22,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::batch::{self, BatchArgs, BatchDevice, Row};
+use crate::command::batch::{self, BatchArgs, BatchDevice, Row};
 use crate::compile::RunnerKit;
-use crate::grade::Options;
+use crate::files::write;
+use crate::grading::Options;
 
 /// The folder in OUT with the job's files; no student's folder can have
 /// its name (`batch::usable_name`).
@@ -120,7 +121,7 @@ pub fn submit(out: &Path, students: &[PathBuf], args: &BatchArgs, options: &Opti
 /// tasks.txt, with the grading options of the command that submitted it.
 fn job_script(out: &Path, args: &BatchArgs) -> Result<String, String> {
     let grader = std::env::current_exe().map_err(|e| format!("cannot find the grader's own executable: {e}"))?;
-    let kit = args.kit.clone().unwrap_or_else(crate::grade::default_kit);
+    let kit = args.kit.clone().unwrap_or_else(crate::grading::default_kit);
     let absolute = |path: &Path| path.canonicalize().map_err(|e| format!("{}: {e}", path.display()));
     let mut words: Vec<String> = vec![
         absolute(&grader)?.display().to_string(),
@@ -257,10 +258,6 @@ fn fate(folder: &Path, tasks: &[String], job: Option<u64>, name: &str) -> String
         let last: String = last.chars().take(300).collect();
         format!("its task failed: {} (see {})", last.trim(), output.display())
     }
-}
-
-fn write(path: &Path, contents: &str) -> Result<(), String> {
-    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]

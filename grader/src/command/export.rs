@@ -3,9 +3,11 @@
 //! given crates, the set-up, and `handout/README.md` and `handout/Makefile`.
 //! No reference, no hidden checks, no grader.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
+
+use crate::files::{copy_file, copy_folder, read, write};
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -41,7 +43,7 @@ pub fn run(args: ExportArgs) -> Result<(), String> {
     if !kit.join("solutions/src").is_dir() {
         return Err(format!("{} is not the kit's folder (no solutions/src); pass --kit", kit.display()));
     }
-    if out.exists() && std::fs::read_dir(out).map_err(|e| e.to_string())?.next().is_some() {
+    if out.exists() && std::fs::read_dir(out).map_err(|e| format!("cannot read {}: {e}", out.display()))?.next().is_some() {
         return Err(format!("{} exists and is not empty; export into a new folder", out.display()));
     }
     for folder in CRATES {
@@ -69,31 +71,3 @@ fn workspace_manifest(manifest: &str) -> String {
         .collect()
 }
 
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-fn write(path: &Path, contents: &str) -> Result<(), String> {
-    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
-    if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
-    std::fs::copy(from, to).map(drop).map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
-}
-
-fn copy_folder(from: &Path, to: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-    for entry in std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        let target = to.join(path.file_name().expect("a directory entry has a name"));
-        if path.is_dir() {
-            copy_folder(&path, &target)?;
-        } else {
-            copy_file(&path, &target)?;
-        }
-    }
-    Ok(())
-}

@@ -6,14 +6,12 @@
 //! here: the same build, the same sandbox, the same checks.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use checks::{Settings, Status};
-use indicatif::{ProgressBar, ProgressStyle};
+use checks::Settings;
 
 use crate::compile::RunnerKit;
+use crate::parallel;
 use crate::worker::{Limits, RunnerSpec, Worker};
 use crate::report::Run;
 use crate::submission::Submitted;
@@ -132,51 +130,31 @@ fn run_checks(
     folder: &Path,
     runner: &RunnerSpec,
 ) -> Vec<Graded> {
-    let progress = if options.progress { ProgressBar::new(selected.len() as u64) } else { ProgressBar::hidden() };
-    progress.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}").expect("a valid template"),
-    );
-    let next = AtomicUsize::new(0);
-    let outcomes = Mutex::new(vec![None; selected.len()]);
-    std::thread::scope(|scope| {
-        for job in 0..jobs.min(selected.len()) {
-            let (next, outcomes, progress) = (&next, &outcomes, &progress);
-            scope.spawn(move || {
-                options.settings.clone().install();
-                let mut worker = Worker::new(runner.clone(), folder.join(format!("runner-{job}.log")));
-                loop {
-                    let slot = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(&index) = selected.get(slot) else { break };
-                    let check = &checks[index];
-                    progress.set_message(format!("{}: {}", check.exercise.id, check.name));
-                    let limits = if suite::is_training(check) { options.limits.for_training() } else { options.limits };
-                    let outcome = worker.run(check, limits);
-                    progress.inc(1);
-                    outcomes.lock().expect("no worker panics while holding the lock")[slot] = Some(Graded {
-                        exercise: check.exercise,
-                        name: check.name,
-                        points: check.points,
-                        visibility: check.visibility,
-                        status: outcome.status,
-                        seconds: outcome.seconds,
-                        output: outcome.output,
-                    });
-                }
-            });
-        }
-    });
-    progress.finish_and_clear();
-    let outcomes = outcomes.into_inner().expect("no worker panics while holding the lock");
-    outcomes
-        .into_iter()
-        .zip(selected)
-        .map(|(graded, &index)| {
-            graded.unwrap_or_else(|| Graded {
-                status: Status::Crashed("the grader lost this check's result".to_owned()),
-                ..Graded::skipped(&checks[index], "")
-            })
-        })
-        .collect()
+    let progress = parallel::bar(selected.len(), "", options.progress);
+    parallel::map(
+        selected,
+        jobs,
+        &progress,
+        |&index| format!("{}: {}", checks[index].exercise.id, checks[index].name),
+        |job| {
+            options.settings.clone().install();
+            Worker::new(runner.clone(), folder.join(format!("runner-{job}.log")))
+        },
+        |worker, &index| {
+            let check = &checks[index];
+            let limits = if suite::is_training(check) { options.limits.for_training() } else { options.limits };
+            let outcome = worker.run(check, limits);
+            Graded {
+                exercise: check.exercise,
+                name: check.name,
+                points: check.points,
+                visibility: check.visibility,
+                status: outcome.status,
+                seconds: outcome.seconds,
+                output: outcome.output,
+            }
+        },
+    )
 }
 
 /// The kit this grader was built in.
