@@ -62,7 +62,7 @@ pub fn main() -> Result<(), Box<dyn Error>> {
     let ours: Vec<Record> = trained.iter().map(|t| t.record.clone()).collect();
 
     let about = format!("the reference's losses, {} (seed {SEED})", budget.mode);
-    if std::env::var_os(fcn_kit::values::WRITE).is_some() {
+    if std::env::var_os(fcn_common::values::WRITE).is_some() {
         let text = serde_json::to_string_pretty(&ReferenceLosses { about, stages: ours.clone() })?;
         std::fs::write(&losses_file, text + "\n").map_err(|e| format!("cannot write {}: {e}", losses_file.display()))?;
     }

@@ -33,7 +33,7 @@
 
 // What the bodies need; unused while they are still `todo!()`.
 #[allow(unused_imports)]
-use fcn_kit::{FixedUpsampling, upsampling_kernel_size};
+use fcn_common::{FixedUpsampling, upsampling_kernel_size};
 #[allow(unused_imports)]
 use ndarray::{Array2, Array4, s};
 #[allow(unused_imports)]

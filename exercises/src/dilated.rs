@@ -40,7 +40,7 @@
 
 // What the bodies need; unused while they are still `todo!()`.
 #[allow(unused_imports)]
-use fcn_kit::Window;
+use fcn_common::Window;
 #[allow(unused_imports)]
 use tch::Tensor;
 

@@ -39,8 +39,8 @@
 //! the maps for every input size.
 //!
 //! Hint: FCN-32s in `fcn32s.rs` is your template. Crop with
-//! [`fcn_kit::crop`]`(map, like, offset)`. Name the blobs with
-//! [`fcn_kit::tap`] as the release does (`score_fr`, `upscore2`,
+//! [`fcn_common::crop`]`(map, like, offset)`. Name the blobs with
+//! [`fcn_common::tap`] as the release does (`score_fr`, `upscore2`,
 //! `score_pool4`, `score_pool4c` for the cropped one, `fuse_pool4`,
 //! `upscore16`, `score`), and a wrong output is traced to its first layer.
 //!
@@ -53,7 +53,7 @@ use crate::bilinear::bilinear_upsampling;
 #[allow(unused_imports)]
 use crate::vgg::vgg16;
 #[allow(unused_imports)]
-use fcn_kit::{FcnConfig, crop, tap};
+use fcn_common::{FcnConfig, crop, tap};
 #[allow(unused_imports)]
 use tch::nn;
 

@@ -25,7 +25,7 @@
 //! port start `score_fr` at zero instead, because their backbone comes
 //! pre-trained: zero scores mean the network begins by predicting nothing in
 //! particular, and the first gradient steps only teach the classifier. In
-//! staged training (`fcn_kit::init_from`), FCN-16s copies everything it shares
+//! staged training (`fcn_common::init_from`), FCN-16s copies everything it shares
 //! with a trained FCN-32s and starts its new `score_pool4` at zero, so that it
 //! begins as good as FCN-32s and the skip only adds what it learns; FCN-8s
 //! does the same from FCN-16s with `score_pool3`. (A score layer at zero still
@@ -33,7 +33,7 @@
 
 use crate::bilinear::bilinear_upsampling;
 use crate::vgg::vgg16;
-use fcn_kit::{FcnConfig, crop, tap};
+use fcn_common::{FcnConfig, crop, tap};
 use tch::nn;
 
 /// FCN-32s under `path`: the backbone's variables (`conv1_1` ... `fc7`),

@@ -6,7 +6,7 @@
 
 use assert_approx_eq::assert_approx_eq;
 use exercises::bilinear::{bilinear_filter, bilinear_upsampling, upsampling_weight};
-use fcn_kit::values::{Results, assert_matches, normal};
+use fcn_common::values::{Results, assert_matches, normal};
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 

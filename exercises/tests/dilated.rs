@@ -4,8 +4,8 @@
 //! hidden checks draw random filters, dilations and stacks of layers.
 
 use exercises::dilated::{dilated_conv2d, receptive_field, spread_filter};
-use fcn_kit::Window;
-use fcn_kit::values::{Results, assert_matches, normal};
+use fcn_common::Window;
+use fcn_common::values::{Results, assert_matches, normal};
 use tch::{Device, Kind, Tensor};
 
 #[test]

@@ -8,8 +8,8 @@
 //! sizes.
 
 use exercises::{fcn8s::fcn8s_atonce, fcn16s::fcn16s, fcn32s::fcn32s, fcn8s::fcn8s};
-use fcn_kit::FcnConfig;
-use fcn_kit::values::{Results, assert_matches, network_results};
+use fcn_common::FcnConfig;
+use fcn_common::values::{Results, assert_matches, network_results};
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
 
@@ -48,7 +48,7 @@ macro_rules! network_tests {
                 upscore_fixed(stringify!($name), $name);
             }
 
-            /// Every layer you name with `fcn_kit::tap` and the output, on
+            /// Every layer you name with `fcn_common::tap` and the output, on
             /// fixed weights and a fixed image, against the reference's
             /// values (exercises/tests/reference-values/NAME.json). A failure
             /// names the first layer that differs.

@@ -5,7 +5,7 @@
 
 use assert_approx_eq::assert_approx_eq;
 use exercises::metrics::{confusion_matrix, frequency_weighted_iu, mean_accuracy, mean_iu, pixel_accuracy};
-use fcn_kit::values::{Results, assert_matches, normal};
+use fcn_common::values::{Results, assert_matches, normal};
 use ndarray::{Array2, array};
 use tch::Tensor;
 

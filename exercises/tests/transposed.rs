@@ -7,7 +7,7 @@
 use exercises::transposed::{
     conv_transpose_by_matrix, conv_transpose_by_zero_insertion, convolution_matrix, insert_zeros,
 };
-use fcn_kit::values::{Results, assert_matches, normal};
+use fcn_common::values::{Results, assert_matches, normal};
 use tch::{Device, Kind, Tensor};
 
 fn values(tensor: &Tensor) -> Vec<f32> {

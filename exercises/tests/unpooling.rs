@@ -5,7 +5,7 @@
 //! factors and poolings.
 
 use exercises::unpooling::{bed_of_nails_unpool, max_unpool, nearest_unpool};
-use fcn_kit::values::{Results, assert_matches, normal};
+use fcn_common::values::{Results, assert_matches, normal};
 use tch::{Kind, Tensor};
 
 fn values(tensor: &Tensor) -> Vec<f32> {

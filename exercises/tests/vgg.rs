@@ -5,8 +5,8 @@
 //! spatial sizes as the real one and runs in a fraction of the time.
 
 use exercises::vgg::vgg16;
-use fcn_kit::FcnConfig;
-use fcn_kit::values::{Results, assert_matches, network_results};
+use fcn_common::FcnConfig;
+use fcn_common::values::{Results, assert_matches, network_results};
 use tch::{Device, Kind, Tensor, nn};
 
 fn image(h: i64, w: i64) -> Tensor {
@@ -98,7 +98,7 @@ fn dropout_drops_half_after_fc6_and_half_after_fc7_and_scales_the_rest() {
 }
 
 /// The reference's values (exercises/tests/reference-values/vgg16.json): every
-/// layer you name with `fcn_kit::tap` and the three features, for fixed
+/// layer you name with `fcn_common::tap` and the three features, for fixed
 /// weights (the same as the reference's, by name) and a fixed 36x44 image.
 /// A failure names the first layer that differs.
 #[test]

@@ -1,7 +1,7 @@
 //! Building a runner from a student's exercise files.
 //!
 //! The runner's build tree is the grader's own: a workspace of the hand-out's
-//! crates alone (`exercises` with the stubs, `fcn-kit`, `libtorch-link`,
+//! crates alone (`exercises` with the stubs, `fcn-common`, `libtorch-link`,
 //! `runner`, `runner-protocol`), their dependencies vendored, and a cargo
 //! home whose only configuration is the grader's. No reference, hidden check,
 //! grader source or hidden data is in it. It is prepared and built once (the
@@ -25,7 +25,7 @@ use crate::sandbox::{Limits, Mount, Sandbox};
 use crate::submission::{EXERCISE_FILES, Submitted};
 
 /// The crates a runner is built from, as the kit has them.
-const CRATES: [&str; 5] = ["exercises", "fcn-kit", "libtorch-link", "runner", "runner-protocol"];
+const CRATES: [&str; 5] = ["exercises", "fcn-common", "libtorch-link", "runner", "runner-protocol"];
 /// Where the sandboxed build sees its tree, the vendored sources and libtorch.
 const BUILD: &str = "/build";
 const VENDOR: &str = "/vendor";

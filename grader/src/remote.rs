@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use checks::{Bonus, Implementation, Status};
-use fcn_kit::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, Window};
+use fcn_common::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, Window};
 use ndarray::{Array2, Array4};
 use runner_protocol::{Config, Network, Operation, Reply, Request, Score, Tensors, Variable, read_frame, write_frame};
 use tch::{Device, Kind, Tensor, nn};
@@ -249,7 +249,7 @@ fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs:
     let keep = (train || grad_enabled()) && network != Network::Vgg16;
     let mut tensors: Tensors = variables.iter().map(|(n, t)| (format!("weight.{n}"), t.detach())).collect();
     tensors.push(("input".to_owned(), xs.detach()));
-    let taps = fcn_kit::taps::is_recording();
+    let taps = fcn_common::taps::is_recording();
     let request = Request::Forward { network, config: config(fcn), train, seed, keep, taps };
     let (_, reply) = call(&request, &tensors);
     let (tapped, reply): (Tensors, Tensors) = reply.into_iter().partition(|(name, _)| name.starts_with("tap."));
@@ -296,7 +296,7 @@ fn grad_enabled() -> bool {
 /// thread's recording, where the checks compare them with the reference's.
 /// They only ever explain a difference; they never decide a verdict.
 fn retap(tapped: Tensors, asked: bool) {
-    let most = if asked { fcn_kit::taps::MAX_TAPS } else { 0 };
+    let most = if asked { fcn_common::taps::MAX_TAPS } else { 0 };
     if tapped.len() > most {
         broken(format!("the runner sent {} named layers where at most {most} were asked for", tapped.len()));
     }
@@ -305,7 +305,7 @@ fn retap(tapped: Tensors, asked: bool) {
         if !valid_name(layer) || tensor.kind() != Kind::Float {
             broken(format!("the runner sent a named layer {:?} of type {:?}", runner_protocol::clean_message(layer), tensor.kind()));
         }
-        let _ = fcn_kit::tap(layer, tensor);
+        let _ = fcn_common::tap(layer, tensor);
     }
 }
 

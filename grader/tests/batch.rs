@@ -185,7 +185,7 @@ fn class(root: &Path, out: &Path) {
     let bilinear = with_body(
         &stub("bilinear.rs"),
         "bilinear_filter",
-        &format!("panic!(\"{{}}\", include_str!(\"{}/tests/src/networks.rs\"))", kit.display()),
+        &format!("panic!(\"{{}}\", include_str!(\"{}/checks/src/networks.rs\"))", kit.display()),
     );
     let vgg = format!(
         "{}\n#[path = \"{}/solutions/src/vgg.rs\"]\nmod answer;\n",
@@ -299,7 +299,7 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("canary.txt"), "the instructor's").unwrap();
     class(&submissions, &out);
-    let kit_sources = ["solutions", "tests", "exercises", ".cargo"]
+    let kit_sources = ["solutions", "checks", "exercises", ".cargo"]
         .map(|f| files(&kit().join(f)));
     let started = std::time::Instant::now();
     batch(&submissions, &out);
@@ -408,7 +408,7 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
         assert!(allowed.contains(&name.as_ref()), "{} was written into OUT", path.display());
     }
     assert_eq!(std::fs::read_to_string(out.join("canary.txt")).unwrap(), "the instructor's");
-    let now = ["solutions", "tests", "exercises", ".cargo"]
+    let now = ["solutions", "checks", "exercises", ".cargo"]
         .map(|f| files(&kit().join(f)));
     assert!(now == kit_sources, "the kit's sources changed during grading");
     assert!(!kit().join("target/grader/runner/sandboxed/template/.cargo-home/config.toml").exists()

@@ -63,12 +63,12 @@ fn the_hand_out_has_no_solution_text_and_no_hidden_checks() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("fcn-exercises");
     export(&out);
-    for kept_back in ["solutions", "tests", "grader", "handout", "fcn-metrics"] {
+    for kept_back in ["solutions", "checks", "grader", "handout", "fcn-metrics"] {
         assert!(!out.join(kept_back).exists(), "{kept_back}/ is in the hand-out");
     }
     let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
     assert!(!manifest.contains("fcn-metrics") && !manifest.contains("solutions"), "{manifest}");
-    assert!(out.join("exercises/examples/figure4.rs").exists() && out.join("training/src/train.rs").exists());
+    assert!(out.join("exercises/examples/figure4.rs").exists() && out.join("fcn-train/src/train.rs").exists());
     let solution = solution_lines();
     for path in files(&out) {
         let Ok(text) = std::fs::read_to_string(&path) else { continue };

@@ -38,7 +38,7 @@ pub enum Network {
     Fcn8sAtOnce,
 }
 
-/// `fcn_kit::FcnConfig` on the wire.
+/// `fcn_common::FcnConfig` on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -92,7 +92,7 @@ pub enum Request {
     /// draws seeded by `seed`. Reply: `output` (an FCN) or `pool3`, `pool4`
     /// and `fc7` (VGG16). With `keep`, the runner keeps this pass for one
     /// [`Request::Backward`]. With `taps`, the reply also holds what the
-    /// network named with `fcn_kit::tap`, as `tap.<name>`.
+    /// network named with `fcn_common::tap`, as `tap.<name>`.
     Forward { network: Network, config: Config, train: bool, seed: i64, keep: bool, taps: bool },
     /// Back-propagates the upstream gradients (tensors named as the kept
     /// forward pass's outputs) through the kept pass. Reply: `grad.<variable>`

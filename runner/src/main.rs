@@ -15,7 +15,7 @@ use std::io::{BufReader, BufWriter};
 use std::os::fd::FromRawFd;
 use std::panic::{self, AssertUnwindSafe};
 
-use fcn_kit::{FcnConfig, Window};
+use fcn_common::{FcnConfig, Window};
 use ndarray::Array2;
 use runner_protocol::{Config, Network, Operation, Reply, Request, Score, Tensors, Variable, read_frame, write_frame};
 use tch::nn::ModuleT;
@@ -142,7 +142,7 @@ fn answer(request: Request, tensors: Tensors, kept: &mut Option<Kept>) -> (Reply
                 let _guard = (!keep).then(tch::no_grad_guard);
                 forward(&input, train)
             };
-            let (outputs, tapped) = if taps { fcn_kit::taps::recording(run) } else { (run(), Vec::new()) };
+            let (outputs, tapped) = if taps { fcn_common::taps::recording(run) } else { (run(), Vec::new()) };
             let mut reply: Tensors = outputs.iter().map(|(n, t)| (n.clone(), t.detach())).collect();
             reply.extend(tapped.into_iter().map(|(n, t)| (format!("tap.{n}"), t.detach())));
             if keep {

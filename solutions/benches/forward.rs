@@ -3,7 +3,7 @@
 //!
 //! `cargo bench -p solutions --bench forward` (add `-- cuda` to use a GPU).
 
-use fcn_kit::FcnConfig;
+use fcn_common::FcnConfig;
 use std::time::Instant;
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};

@@ -31,7 +31,7 @@
 //! pool4 by 0.01 and pool3 by 0.0001 before their score layers. Everything
 //! else, names included, is FCN-8s.
 //!
-//! Name the blobs with [`fcn_kit::tap`] as in FCN-16s, then `upscore_pool4`,
+//! Name the blobs with [`fcn_common::tap`] as in FCN-16s, then `upscore_pool4`,
 //! `score_pool3`, `score_pool3c`, `fuse_pool3`, `upscore8` and `score`.
 //!
 //! Run `cargo test -p exercises --test fcn fcn8s` to check your work (FCN-8s's tests alone;
@@ -43,7 +43,7 @@ use crate::bilinear::bilinear_upsampling;
 #[allow(unused_imports)]
 use crate::vgg::vgg16;
 #[allow(unused_imports)]
-use fcn_kit::{FcnConfig, crop, tap};
+use fcn_common::{FcnConfig, crop, tap};
 #[allow(unused_imports)]
 use tch::nn;
 

@@ -15,7 +15,7 @@
 //! 4096 numbers (one position), and on a larger input it slides, giving the
 //! classifier's answer at every 7x7 window. `fc7` (4096 to 4096) becomes a 1x1
 //! convolution the same way. You only build the layers here: given code,
-//! `fcn_kit::load_torchvision_vgg16`, does that reshaping when it loads VGG16
+//! `fcn_common::load_torchvision_vgg16`, does that reshaping when it loads VGG16
 //! weights pre-trained on ImageNet into your network, by the names below.
 //!
 //! ## The layers
@@ -79,7 +79,7 @@
 
 // What the bodies need; unused while they are still `todo!()`.
 #[allow(unused_imports)]
-use fcn_kit::{Backbone, FcnConfig, VggFeatures, tap};
+use fcn_common::{Backbone, FcnConfig, VggFeatures, tap};
 #[allow(unused_imports)]
 use tch::{Tensor, nn};
 
@@ -96,7 +96,7 @@ use tch::{Tensor, nn};
 /// pool's output goes where. `xs.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1],
 /// ceil_mode)` pools.
 ///
-/// Name what each layer computes with [`fcn_kit::tap`], as the release's
+/// Name what each layer computes with [`fcn_common::tap`], as the release's
 /// prototxt names its blobs: `x = tap("conv1_1", x.apply(&conv).relu())` for
 /// each convolution (after its ReLU), `pool1` ... `pool5`, and `fc6`, `fc7`
 /// (after their dropout). A tap changes nothing; when your network's output

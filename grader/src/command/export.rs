@@ -21,7 +21,7 @@ pub struct ExportArgs {
 
 /// The hand-out's crates: the folders copied whole, and its workspace's
 /// members.
-const CRATES: [&str; 5] = ["exercises", "fcn-kit", "libtorch-link", "course", "training"];
+const CRATES: [&str; 5] = ["exercises", "fcn-common", "libtorch-link", "course", "fcn-train"];
 /// Single files, relative to the kit, and where they go in the hand-out.
 const FILES: [(&str, &str); 8] = [
     ("Cargo.lock", "Cargo.lock"),

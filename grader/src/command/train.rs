@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use checks::training::stages;
 use checks::Solutions;
 use clap::Args;
-use fcn_kit::FcnConfig;
+use fcn_common::FcnConfig;
 use fcn_train::train::{Batches, Schedule, Start, train_staged};
 use fcn_train::experiment::{Budget, synthetic_splits};
 use fcn_train::voc;

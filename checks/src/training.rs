@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use fcn_kit::FcnConfig;
+use fcn_common::FcnConfig;
 pub use fcn_train::experiment::Budget;
 use fcn_train::experiment::synthetic_splits;
 use fcn_metrics::{Scores, evaluate};

@@ -1,12 +1,12 @@
 //! Loading pre-trained VGG16 weights and staged initialisation: the given
-//! code in `fcn_kit::weights`, on the reference networks.
+//! code in `fcn_common::weights`, on the reference networks.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use checks::networks::write_torchvision_vgg16;
-use fcn_kit::weights::{TORCHVISION_VGG16_LAYERS, torchvision_vgg16_plan};
-use fcn_kit::{FcnConfig, WeightsError, init_from, load_torchvision_vgg16};
+use fcn_common::weights::{TORCHVISION_VGG16_LAYERS, torchvision_vgg16_plan};
+use fcn_common::{FcnConfig, WeightsError, init_from, load_torchvision_vgg16};
 use tch::{Device, Kind, Tensor, nn};
 
 fn store() -> nn::VarStore {

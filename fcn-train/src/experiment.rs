@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use fcn_kit::FcnConfig;
+use fcn_common::FcnConfig;
 use serde::{Deserialize, Serialize};
 use tch::Device;
 

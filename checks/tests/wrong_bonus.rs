@@ -3,7 +3,7 @@
 //! and passes every other bonus check.
 
 use checks::{Bonus, Solutions};
-use fcn_kit::Window;
+use fcn_common::Window;
 use ndarray::Array2;
 use tch::Tensor;
 

@@ -248,7 +248,7 @@ pub fn compare(ours: &[Named], reference: &[Named]) -> Result<(), String> {
             let unnamed = if not_named.is_empty() {
                 String::new()
             } else {
-                format!(" Not compared, because your code does not name them with fcn_kit::tap: {}.", not_named.join(", "))
+                format!(" Not compared, because your code does not name them with fcn_common::tap: {}.", not_named.join(", "))
             };
             return Err(format!("the first result that differs from the reference's is {}: {differs}.{before}{unnamed}", expected.name));
         }
@@ -322,7 +322,7 @@ mod tests {
 
         let untapped = [named("c", &a)];
         let message = compare(&untapped, &reference).unwrap_err();
-        assert!(message.contains("is c:") && message.contains("fcn_kit::tap: a, b"), "{message}");
+        assert!(message.contains("is c:") && message.contains("fcn_common::tap: a, b"), "{message}");
     }
 
     #[test]

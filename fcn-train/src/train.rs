@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use fcn_kit::FcnConfig;
+use fcn_common::FcnConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use tch::nn::ModuleT;
@@ -279,7 +279,7 @@ pub enum Start<'a> {
 }
 
 /// Trains the stages in order, each started from the one before
-/// ([`fcn_kit::init_from`]) with its new score layers at zero, as the
+/// ([`fcn_common::init_from`]) with its new score layers at zero, as the
 /// release does; the first starts as `start` says.
 pub fn train_staged(
     stages: &[Stage],
@@ -287,7 +287,7 @@ pub fn train_staged(
     start: Start,
     train_data: &Batches,
     schedule: &Schedule,
-) -> Result<Vec<Trained>, fcn_kit::WeightsError> {
+) -> Result<Vec<Trained>, fcn_common::WeightsError> {
     let mut trained: Vec<Trained> = Vec::new();
     for (n, stage) in stages.iter().enumerate() {
         tch::manual_seed(schedule.seed + n as i64);
@@ -295,7 +295,7 @@ pub fn train_staged(
         let net = (stage.build)(&store.root(), config);
         match trained.last() {
             Some(previous) => {
-                let transfer = fcn_kit::init_from(&previous.store, &store)?;
+                let transfer = fcn_common::init_from(&previous.store, &store)?;
                 let variables = store.variables();
                 let _guard = tch::no_grad_guard();
                 for name in transfer.new.iter().filter(|n| n.starts_with("score_")) {
@@ -305,13 +305,13 @@ pub fn train_staged(
             None => match start {
                 Start::Fresh => {}
                 Start::Vgg16(weights) => {
-                    fcn_kit::load_torchvision_vgg16(&store, weights)?;
+                    fcn_common::load_torchvision_vgg16(&store, weights)?;
                 }
                 Start::Like(build) => {
                     tch::manual_seed(schedule.seed);
                     let like = nn::VarStore::new(schedule.device);
                     let _net = build(&like.root(), config);
-                    fcn_kit::init_from(&like, &store)?;
+                    fcn_common::init_from(&like, &store)?;
                 }
             },
         }

@@ -3,7 +3,7 @@
 use super::{random_tensor, same, spread_out};
 use crate::Bonus;
 use crate::check::{Check, Exercise, Track, ensure};
-use fcn_kit::Window;
+use fcn_common::Window;
 use ndarray_rand::rand::{Rng, SeedableRng, rngs::StdRng};
 use tch::Tensor;
 

@@ -42,7 +42,7 @@ fn reference_parameter_counts_are_the_published_ones() {
     use checks::networks::{Fcn8s, Fcn8sAtOnce, Fcn16s, Fcn32s, Variant, parameter_counts_of};
     fn counts<V: Variant>() -> (i64, i64) {
         let store = tch::nn::VarStore::new(tch::Device::Cpu);
-        let _net = V::reference(&store.root(), fcn_kit::FcnConfig::default());
+        let _net = V::reference(&store.root(), fcn_common::FcnConfig::default());
         parameter_counts_of(&store)
     }
     assert_eq!(counts::<Fcn32s>(), (134_346_581, 1_806_336));

@@ -5,7 +5,7 @@
 //! and the tests build deliberately wrong implementations of it to prove that
 //! each check can fail.
 
-use fcn_kit::{Backbone, FcnConfig, FixedUpsampling, Window};
+use fcn_common::{Backbone, FcnConfig, FixedUpsampling, Window};
 use ndarray::{Array2, Array4};
 use tch::{Tensor, nn};
 
@@ -105,33 +105,33 @@ macro_rules! implementation {
                 path: &$crate::tch::nn::Path,
                 channels: i64,
                 stride: i64,
-            ) -> $crate::fcn_kit::FixedUpsampling {
+            ) -> $crate::fcn_common::FixedUpsampling {
                 $krate::bilinear::bilinear_upsampling(path, channels, stride)
             }
-            fn vgg16(path: &$crate::tch::nn::Path, config: $crate::fcn_kit::FcnConfig) -> $crate::fcn_kit::Backbone {
+            fn vgg16(path: &$crate::tch::nn::Path, config: $crate::fcn_common::FcnConfig) -> $crate::fcn_common::Backbone {
                 $krate::vgg::vgg16(path, config)
             }
             fn fcn32s(
                 path: &$crate::tch::nn::Path,
-                config: $crate::fcn_kit::FcnConfig,
+                config: $crate::fcn_common::FcnConfig,
             ) -> $crate::tch::nn::FuncT<'static> {
                 $krate::fcn32s::fcn32s(path, config)
             }
             fn fcn16s(
                 path: &$crate::tch::nn::Path,
-                config: $crate::fcn_kit::FcnConfig,
+                config: $crate::fcn_common::FcnConfig,
             ) -> $crate::tch::nn::FuncT<'static> {
                 $krate::fcn16s::fcn16s(path, config)
             }
             fn fcn8s(
                 path: &$crate::tch::nn::Path,
-                config: $crate::fcn_kit::FcnConfig,
+                config: $crate::fcn_common::FcnConfig,
             ) -> $crate::tch::nn::FuncT<'static> {
                 $krate::fcn8s::fcn8s(path, config)
             }
             fn fcn8s_atonce(
                 path: &$crate::tch::nn::Path,
-                config: $crate::fcn_kit::FcnConfig,
+                config: $crate::fcn_common::FcnConfig,
             ) -> $crate::tch::nn::FuncT<'static> {
                 $krate::fcn8s::fcn8s_atonce(path, config)
             }
@@ -190,7 +190,7 @@ macro_rules! implementation {
             ) -> $crate::tch::Tensor {
                 $krate::dilated::dilated_conv2d(input, weight, stride, padding, dilation)
             }
-            fn receptive_field(layers: &[$crate::fcn_kit::Window]) -> i64 {
+            fn receptive_field(layers: &[$crate::fcn_common::Window]) -> i64 {
                 $krate::dilated::receptive_field(layers)
             }
             fn confusion_matrix(

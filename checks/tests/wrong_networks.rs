@@ -2,9 +2,9 @@
 //! that one mistake fails the check, and the reference passes it.
 
 use checks::{Check, Implementation, Solutions};
-use fcn_kit::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, crop};
+use fcn_common::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, crop};
 use ndarray::{Array2, Array4};
-use fcn_kit::values::{self, Results, network_results};
+use fcn_common::values::{self, Results, network_results};
 use tch::nn::ModuleT;
 use tch::{Device, Tensor, nn};
 
@@ -37,7 +37,7 @@ const DROPOUT_ON_SCORES: u8 = 15;
 
 /// `xs`, tapped as `name` unless the mistake is to name nothing.
 fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
-    if mistake == CROP_OFF_BY_ONE_UNNAMED { xs } else { fcn_kit::tap(name, xs) }
+    if mistake == CROP_OFF_BY_ONE_UNNAMED { xs } else { fcn_common::tap(name, xs) }
 }
 
 /// The reference networks, written again with the mistake `M` in them.
@@ -93,7 +93,7 @@ fn vgg16(path: &nn::Path, config: FcnConfig, mistake: u8) -> Backbone {
 
 fn upsampling(path: &nn::Path, channels: i64, stride: i64, mistake: u8) -> Box<dyn nn::Module> {
     if mistake == UPSCORE_TRAINABLE_WITH_BIAS {
-        let k = fcn_kit::upsampling_kernel_size(stride);
+        let k = fcn_common::upsampling_kernel_size(stride);
         let config = nn::ConvTransposeConfig { stride, ..Default::default() };
         Box::new(nn::conv_transpose2d(path, channels, channels, k, config))
     } else {
@@ -239,7 +239,7 @@ fn a_wrong_output_is_traced_to_the_first_named_layer_that_differs() {
     assert!(relu.contains("The first named layer that differs is fc6"), "{relu}");
     assert!(relu.contains("(the last: pool5)"), "{relu}");
     let unnamed = reason::<CROP_OFF_BY_ONE_UNNAMED>("FCN-16s: same output as the reference on the same weights");
-    assert!(unnamed.contains("Name your layers' outputs with fcn_kit::tap"), "{unnamed}");
+    assert!(unnamed.contains("Name your layers' outputs with fcn_common::tap"), "{unnamed}");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use crate::check::{Check, Exercise, Track, ensure};
 use crate::Implementation;
-use fcn_kit::upsampling_kernel_size;
+use fcn_common::upsampling_kernel_size;
 use ndarray::{Array2, Array4, ArrayD, Ix2, array};
 use ndarray_rand::RandomExt;
 use ndarray_rand::rand::{SeedableRng, rngs::StdRng};

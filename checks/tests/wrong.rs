@@ -2,7 +2,7 @@
 //! of the check written to catch its mistake, and keeps the others.
 
 use checks::{Implementation, Solutions, Status};
-use fcn_kit::{Backbone, FcnConfig, FixedUpsampling};
+use fcn_common::{Backbone, FcnConfig, FixedUpsampling};
 use ndarray::{Array2, Array4, s};
 use solutions::bilinear as reference;
 use tch::nn;
@@ -54,7 +54,7 @@ macro_rules! reference_networks {
 }
 
 fn kernel(stride: i64) -> usize {
-    fcn_kit::upsampling_kernel_size(stride) as usize
+    fcn_common::upsampling_kernel_size(stride) as usize
 }
 
 /// Implements everything as the reference does except the filter, which

@@ -1,7 +1,7 @@
 //! A short CPU training run of the reference networks: the loss goes down,
 //! the stages start from each other, the run is repeatable.
 
-use fcn_kit::FcnConfig;
+use fcn_common::FcnConfig;
 use fcn_train::synthetic::{self, Spec};
 use fcn_train::train::{Batches, Schedule, Stage, Start, train_staged};
 use fcn_train::voc::read_split;

@@ -7,8 +7,8 @@
 
 use crate::Implementation;
 use crate::check::{Check, Exercise, Track, ensure};
-use fcn_kit::taps::recording;
-use fcn_kit::{Backbone, FcnConfig};
+use fcn_common::taps::recording;
+use fcn_common::{Backbone, FcnConfig};
 use tch::{Device, Kind, Tensor, nn, nn::ModuleT};
 
 pub const VGG: Exercise = Exercise {
@@ -292,9 +292,9 @@ fn vgg_pretrained<I: Implementation>() -> Result<(), String> {
     let file = folder.path().join("vgg16.safetensors");
     write_torchvision_vgg16(&file, config, 7).map_err(|e| format!("the check cannot write {}: {e}", file.display()))?;
     let (store, vgg) = backbone(I::vgg16, config);
-    fcn_kit::load_torchvision_vgg16(&store, &file).map_err(|e| format!("loading torchvision's VGG16 layout: {e}"))?;
+    fcn_common::load_torchvision_vgg16(&store, &file).map_err(|e| format!("loading torchvision's VGG16 layout: {e}"))?;
     let (reference_store, reference) = backbone(solutions::vgg::vgg16, config);
-    fcn_kit::load_torchvision_vgg16(&reference_store, &file).expect("the reference loads torchvision's layout");
+    fcn_common::load_torchvision_vgg16(&reference_store, &file).expect("the reference loads torchvision's layout");
     let _guard = tch::no_grad_guard();
     let xs = image(1, 40, 40);
     let (ours, theirs) = (vgg.forward_t(&xs, false), reference.forward_t(&xs, false));
@@ -380,7 +380,7 @@ fn staged<I: Implementation, V: Variant>() -> Result<(), String> {
     let config = FcnConfig::narrow(NARROW);
     let (trained, _) = network(|path, config| V::coarser(path, config).expect("a staged variant"), config);
     let (store, _) = network(V::build::<I>, config);
-    let transfer = fcn_kit::init_from(&trained, &store).map_err(|e| format!("{}: {e}", V::NAME))?;
+    let transfer = fcn_common::init_from(&trained, &store).map_err(|e| format!("{}: {e}", V::NAME))?;
     let (new, unused) = V::NEW_IN_STAGE;
     ensure(transfer.new == new, || {
         format!("{} should get every variable from the network it starts from except {new:?}; these had no match: {:?}", V::NAME, transfer.new)
@@ -449,7 +449,7 @@ fn suspect_path(differing: &[&str]) -> String {
     let layer = |name: &&str| name.split('.').next().unwrap_or_default().to_owned();
     let layers: Vec<String> = differing.iter().map(layer).collect();
     let backbone_only = layers.iter().all(|l| l.starts_with("conv") || l.starts_with("fc"));
-    let backbone_layers = fcn_kit::weights::TORCHVISION_VGG16_LAYERS.map(|(_, layer)| layer);
+    let backbone_layers = fcn_common::weights::TORCHVISION_VGG16_LAYERS.map(|(_, layer)| layer);
     let deepest = backbone_layers.iter().rev().find(|l| layers.iter().any(|d| d == *l));
     let skip = match deepest {
         Some(l) if backbone_only && l.starts_with("conv4") => Some(("conv4_3", "pool4", "score_pool4")),
@@ -597,7 +597,7 @@ fn copy_weights(store: &mut nn::VarStore, reference: &nn::VarStore) -> Result<()
 }
 
 /// `why` a network's output differs, with where: the first layer the
-/// reference names (with `fcn_kit::tap`) whose output the student's network,
+/// reference names (with `fcn_common::tap`) whose output the student's network,
 /// naming it too, computes differently. Shapes and the size of the
 /// difference are given, never the reference's values.
 fn first_difference(why: String, ours: &[(String, Tensor)], theirs: &[(String, Tensor)]) -> String {
@@ -621,7 +621,7 @@ fn first_difference(why: String, ours: &[(String, Tensor)], theirs: &[(String, T
     match last_agreeing {
         Some(last) => format!("{why}. Every layer you named agrees, the last being {last}: look after it"),
         None => format!(
-            "{why}. Name your layers' outputs with fcn_kit::tap (conv1_1 ... fc7, score_fr, upscore2, ...: see the \
+            "{why}. Name your layers' outputs with fcn_common::tap (conv1_1 ... fc7, score_fr, upscore2, ...: see the \
              exercise's docs) and this message will say which layer differs first"
         ),
     }
@@ -655,7 +655,7 @@ pub fn write_torchvision_vgg16(file: &std::path::Path, config: FcnConfig, seed: 
         Tensor::randn(shape, (Kind::Float, Device::Cpu)) * (2.0 / fan_in as f64).sqrt()
     };
     let mut tensors = Vec::new();
-    for (module, layer) in fcn_kit::weights::TORCHVISION_VGG16_LAYERS {
+    for (module, layer) in fcn_common::weights::TORCHVISION_VGG16_LAYERS {
         let weight = variables[&format!("{layer}.weight")].size();
         let weight = if module.starts_with("classifier") { vec![weight[0], weight[1..].iter().product()] } else { weight };
         tensors.push((format!("{module}.weight"), random(&weight)));
