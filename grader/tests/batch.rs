@@ -485,11 +485,29 @@ impl Drop for Cluster {
     }
 }
 
-/// Grades the class in `submissions` as a job array on a one-node cluster
-/// into `out`: the gradebook equals `batch_rows`, the one `grader batch`
-/// wrote. A task that fails and one that never runs are named, and the
-/// same command run again grades only those left.
-fn slurm_grades_the_class_as_batch_does(submissions: &Path, out: &Path, batch_rows: &[Vec<String>]) {
+/// The students the cluster grades again (in name order).
+const ON_THE_CLUSTER: [&str; 4] = ["complete", "fcn16s_crop_off_by_one", "fcn8s_does_not_compile", "partial"];
+
+/// Grades [`ON_THE_CLUSTER`] of the class in `class` as a job array on a
+/// one-node cluster into `out`: the gradebook equals their rows of
+/// `class_rows`, the ones `grader batch` wrote. A task that fails and one
+/// that never runs are named, and the same command run again grades only
+/// those left.
+fn slurm_grades_the_class_as_batch_does(class: &Path, out: &Path, class_rows: &[Vec<String>]) {
+    // Part of the class: each student is graded by the same code as in
+    // `grader batch`; what the cluster adds is the orchestration (a task per
+    // student, a failed task named, a rerun, a task that never ran).
+    let submissions = &out.with_file_name("slurm-class");
+    for student in ON_THE_CLUSTER {
+        for (path, contents) in files(&class.join(student)) {
+            let to = submissions.join(student).join(path.strip_prefix(class.join(student)).unwrap());
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::write(to, contents).unwrap();
+        }
+    }
+    let batch_rows: Vec<Vec<String>> = class_rows.iter().filter(|r| ON_THE_CLUSTER.contains(&r[0].as_str())).cloned().collect();
+    assert_eq!(batch_rows.len(), ON_THE_CLUSTER.len());
+    let batch_rows = &batch_rows[..];
     let cluster = Cluster::start(&out.with_file_name("cluster"));
     // A file where a student's folder goes makes that student's task fail.
     std::fs::create_dir_all(out).unwrap();
