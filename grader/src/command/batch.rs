@@ -283,11 +283,11 @@ pub fn grade_one(
     let run = crate::grading::grade(runner_kit, &submitted, name, &options)?;
     let json = serde_json::to_string_pretty(&report::gradescope(&run)).expect("results serialise");
     write(&folder.join("results.json"), &json)?;
-    write(&folder.join("results.md"), &report::markdown(&run))?;
-    write(&folder.join("report.txt"), &report::terminal(&run, false))?;
+    write(&folder.join("results.md"), report::markdown(&run))?;
+    write(&folder.join("report.txt"), report::terminal(&run, false))?;
     let row = row_of(name, &digest, &run);
     // The record last: a run cut short leaves no record, and is graded again.
-    write(&folder.join(RECORD), &serde_json::to_string_pretty(&row).expect("a row serialises"))?;
+    write(&folder.join(RECORD), serde_json::to_string_pretty(&row).expect("a row serialises"))?;
     Ok(row)
 }
 

@@ -52,7 +52,7 @@ pub fn run(args: ExportArgs) -> Result<(), String> {
     for (from, to) in FILES {
         copy_file(&kit.join(from), &out.join(to))?;
     }
-    write(&out.join("Cargo.toml"), &workspace_manifest(&read(&kit.join("Cargo.toml"))?))?;
+    write(&out.join("Cargo.toml"), workspace_manifest(&read(&kit.join("Cargo.toml"))?))?;
     println!("wrote the student hand-out to {}", out.display());
     Ok(())
 }

@@ -128,7 +128,7 @@ pub fn run(args: &GradeArgs) -> Result<(), String> {
     let markdown_path = args.json.with_extension("md");
     let json = serde_json::to_string_pretty(&report::gradescope(&run)).expect("results serialise");
     write(&args.json, &json)?;
-    write(&markdown_path, &report::markdown(&run))?;
+    write(&markdown_path, report::markdown(&run))?;
     show(&format!("Reports: {} and {}\n", args.json.display(), markdown_path.display()));
     Ok(())
 }

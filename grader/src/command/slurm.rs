@@ -103,7 +103,7 @@ pub fn submit(out: &Path, students: &[PathBuf], args: &BatchArgs, options: &Opti
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     };
-    write(&folder.join(JOB), &format!("{job}\n"))?;
+    write(&folder.join(JOB), format!("{job}\n"))?;
     if args.no_wait {
         println!(
             "Submitted job array {job} ({} task(s)). When it has finished: grader batch {} --out {} --gather",
