@@ -78,12 +78,14 @@ pub fn main() -> Result<(), Box<dyn Error>> {
     let loss = out.join("loss.png");
     pictures::loss_curves(&[&yours, &theirs], 640, 320).save(&loss)?;
 
-    println!("| network | your loss, first to last 10 steps | the reference's | seconds |");
+    println!("| network | your loss, first to last {} steps | the reference's | seconds |", Record::ENDS);
     println!("|---|---|---|---|");
-    let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len().max(1) as f64;
-    let ends = |l: &[f64]| format!("{:.3} to {:.3}", mean(&l[..l.len().min(10)]), mean(&l[l.len().saturating_sub(10)..]));
+    let ends = |record: &Record| {
+        let (first, last) = record.loss_ends();
+        format!("{first:.3} to {last:.3}")
+    };
     for (yours, theirs) in ours.iter().zip(&reference.stages) {
-        println!("| {} | {} | {} | {:.0} |", yours.network, ends(&yours.losses), ends(&theirs.losses), yours.seconds);
+        println!("| {} | {} | {} | {:.0} |", yours.network, ends(yours), ends(theirs), yours.seconds);
     }
     println!("Wrote target/course/figure4.png and target/course/loss.png (yours red, the reference's blue).");
     Ok(())

@@ -164,6 +164,19 @@ pub struct Record {
     pub images_per_second: f64,
 }
 
+impl Record {
+    /// How many steps [`Record::loss_ends`] averages at each end.
+    pub const ENDS: usize = 10;
+
+    /// The mean loss of the first and of the last [`Record::ENDS`] steps:
+    /// one step's loss is noisy, ten say whether the run learnt.
+    pub fn loss_ends(&self) -> (f64, f64) {
+        let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len().max(1) as f64;
+        let n = self.losses.len();
+        (mean(&self.losses[..n.min(Self::ENDS)]), mean(&self.losses[n.saturating_sub(Self::ENDS)..]))
+    }
+}
+
 /// Trains the network in `store` (built by the caller) for `schedule.steps`
 /// steps on `data`, drawing batches with the schedule's seed.
 pub fn train(name: &str, store: &nn::VarStore, net: &nn::FuncT<'static>, data: &Batches, schedule: &Schedule) -> Record {

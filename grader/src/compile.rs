@@ -190,11 +190,11 @@ impl RunnerKit {
         }
         for (path, contents) in &mut files {
             if path.as_path() == Path::new("exercises/Cargo.toml") {
-                *contents = without_section(&String::from_utf8_lossy(contents), "[dev-dependencies]").into_bytes();
+                *contents = crate::manifest::without_section(&String::from_utf8_lossy(contents), "[dev-dependencies]").into_bytes();
             }
         }
         let manifest = std::fs::read_to_string(kit.join("Cargo.toml")).map_err(|e| format!("cannot read the kit's Cargo.toml: {e}"))?;
-        files.push((PathBuf::from("Cargo.toml"), workspace_manifest(&manifest).into_bytes()));
+        files.push((PathBuf::from("Cargo.toml"), crate::manifest::workspace_of(&manifest, &CRATES)?.into_bytes()));
         let lock = std::fs::read(kit.join("Cargo.lock")).map_err(|e| format!("cannot read the kit's Cargo.lock: {e}"))?;
         files.push((PathBuf::from("Cargo.lock"), lock));
         Ok(files)
@@ -481,39 +481,6 @@ fn first_errors(diagnostics: &str) -> String {
         lines.reverse();
     }
     lines.join("\n")
-}
-
-/// The kit's workspace manifest with the runner's crates as its members and
-/// none of the kit's other crates.
-fn workspace_manifest(manifest: &str) -> String {
-    let start = manifest.find("members = [").expect("the kit's Cargo.toml lists its members");
-    let end = start + manifest[start..].find(']').expect("the members list ends");
-    let members = CRATES.iter().map(|c| format!("    \"{c}\",\n")).collect::<String>();
-    let manifest = format!("{}members = [\n{members}{}", &manifest[..start], &manifest[end..]);
-    manifest
-        .lines()
-        .filter(|line| {
-            let name = line.split('=').next().unwrap_or_default().trim();
-            !line.contains("path = ") || CRATES.contains(&name)
-        })
-        .map(|line| format!("{line}\n"))
-        .collect()
-}
-
-/// `manifest` without the TOML section `header` (up to the next header).
-fn without_section(manifest: &str, header: &str) -> String {
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in manifest.lines() {
-        if line.starts_with('[') {
-            skipping = line.trim() == header;
-        }
-        if !skipping {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, String> {

@@ -12,6 +12,7 @@ mod compile;
 mod device;
 mod files;
 mod grading;
+mod manifest;
 mod parallel;
 mod remote;
 mod report;

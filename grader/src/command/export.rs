@@ -20,7 +20,9 @@ pub struct ExportArgs {
 }
 
 /// The hand-out's crates: the folders copied whole, and its workspace's
-/// members.
+/// members. The kit's other crates stay with the instructor: the
+/// reference, the checks, the grader and its runner, and `fcn-metrics`,
+/// the answer to bonus exercise 8.
 const CRATES: [&str; 5] = ["exercises", "fcn-common", "libtorch-link", "course", "fcn-train"];
 /// Single files, relative to the kit, and where they go in the hand-out.
 const FILES: [(&str, &str); 8] = [
@@ -34,9 +36,6 @@ const FILES: [(&str, &str); 8] = [
     ("handout/Makefile", "Makefile"),
 ];
 
-/// The crates of the kit that stay with the instructor. `fcn-metrics` is
-/// one: it is the answer to bonus exercise 8.
-const KEPT_BACK: [&str; 4] = ["solutions", "checks", "grader", "fcn-metrics"];
 
 pub fn run(args: ExportArgs) -> Result<(), String> {
     let (kit, out) = (&args.kit, &args.dir);
@@ -52,22 +51,7 @@ pub fn run(args: ExportArgs) -> Result<(), String> {
     for (from, to) in FILES {
         copy_file(&kit.join(from), &out.join(to))?;
     }
-    write(&out.join("Cargo.toml"), workspace_manifest(&read(&kit.join("Cargo.toml"))?))?;
+    write(&out.join("Cargo.toml"), crate::manifest::workspace_of(&read(&kit.join("Cargo.toml"))?, &CRATES)?)?;
     println!("wrote the student hand-out to {}", out.display());
     Ok(())
 }
-
-/// The kit's workspace manifest with only the hand-out's crates.
-fn workspace_manifest(manifest: &str) -> String {
-    let members: String = CRATES.iter().map(|name| format!("    \"{name}\",\n")).collect();
-    let members = format!("members = [\n{members}]");
-    let start = manifest.find("members = [").expect("the workspace lists its members");
-    let end = start + manifest[start..].find(']').expect("the member list closes") + 1;
-    let manifest = format!("{}{members}{}", &manifest[..start], &manifest[end..]);
-    manifest
-        .lines()
-        .filter(|line| !KEPT_BACK.iter().any(|name| line.starts_with(&format!("{name} = {{ path"))))
-        .map(|line| format!("{line}\n"))
-        .collect()
-}
-

@@ -8,7 +8,7 @@ use checks::training::stages;
 use checks::Solutions;
 use clap::Args;
 use fcn_common::FcnConfig;
-use fcn_train::train::{Batches, Schedule, Start, train_staged};
+use fcn_train::train::{Batches, Record, Schedule, Start, train_staged};
 use fcn_train::experiment::{Budget, synthetic_splits};
 use fcn_train::voc;
 
@@ -136,12 +136,14 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let (train, val) =
         (Batches::new(&train, device, schedule.input_scale), Batches::new(&val, device, schedule.input_scale));
     let trained = train_staged(&stages, config, args.vgg16.as_deref().map_or(Start::Fresh, Start::Vgg16), &train, &schedule).map_err(|e| e.to_string())?;
-    println!("| network | pixel acc | mean acc | mean IU | f.w. IU | loss, first to last 10 steps | seconds | images/s |");
+    println!(
+        "| network | pixel acc | mean acc | mean IU | f.w. IU | loss, first to last {} steps | seconds | images/s |",
+        Record::ENDS
+    );
     println!("|---|---|---|---|---|---|---|---|");
     for t in &trained {
         let s = fcn_metrics::evaluate(&t.net, &val, config.classes as usize);
-        let losses = &t.record.losses;
-        let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len().max(1) as f64;
+        let (first, last) = t.record.loss_ends();
         println!(
             "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.3} to {:.3} | {:.1} | {:.1} |",
             t.record.network,
@@ -149,8 +151,8 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
             100.0 * s.mean_accuracy,
             100.0 * s.mean_iu,
             100.0 * s.frequency_weighted_iu,
-            mean(&losses[..losses.len().min(10)]),
-            mean(&losses[losses.len().saturating_sub(10)..]),
+            first,
+            last,
             t.record.seconds,
             t.record.images_per_second
         );
