@@ -4,7 +4,7 @@ use assert_approx_eq::assert_approx_eq;
 use checks::{Solutions, Status};
 
 /// Every check but the training checks, which take minutes: the grader's
-/// tests run those on the reference (`grader/tests/cli.rs`).
+/// tests run those on the reference (`grader/tests/commands/cli.rs`).
 #[test]
 fn solutions_pass_every_check() {
     for check in checks::full_suite::<Solutions>().into_iter().filter(|c| c.exercise != checks::training::EXERCISE) {

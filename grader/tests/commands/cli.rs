@@ -3,9 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-#[path = "../src/results.rs"]
-mod results;
-use results::Results;
+use crate::results::Results;
 
 /// Runs the grader with `args`, with no `LD_LIBRARY_PATH`: the binary must
 /// find libtorch through its rpath.

@@ -1,4 +1,4 @@
-//! What the tests that grade copies of the kit share.
+//! What the tests of the grader's commands share.
 
 use std::path::{Path, PathBuf};
 

@@ -1,11 +1,9 @@
 //! The drift guard: exercises/src is what solutions/src makes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn kit() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use crate::common::kit;
 
 fn sync(kit: &Path, check: bool) -> (Option<i32>, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_grader"));

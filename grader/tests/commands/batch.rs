@@ -8,12 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod common;
-#[path = "../src/results.rs"]
-mod results;
-
-use common::{exercise_files, kit, solution};
-use results::Results;
+use crate::common::{exercise_files, kit, solution};
+use crate::results::Results;
 
 fn stub(file: &str) -> String {
     std::fs::read_to_string(kit().join("exercises/src").join(file)).unwrap()

@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn kit() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use crate::common::kit;
 
 fn export(into: &Path) {
     let output = Command::new(env!("CARGO_BIN_EXE_grader"))

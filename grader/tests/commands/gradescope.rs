@@ -11,12 +11,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-mod common;
-#[path = "../src/results.rs"]
-mod results;
-
-use common::{exercise_files, kit, solution};
-use results::Results;
+use crate::common::{exercise_files, kit, solution};
+use crate::results::Results;
 
 /// Unpacks the zip at `zip` into `into`, as Gradescope unpacks it.
 fn unpack(zip: &Path, into: &Path) {
