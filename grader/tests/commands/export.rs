@@ -2,18 +2,17 @@
 //! set-up and test command work as its README says.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use crate::common::kit;
 
+/// `grader export-student INTO --kit KIT`.
+fn export_student(into: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_grader")).arg("export-student").arg(into).arg("--kit").arg(kit()).output().unwrap()
+}
+
 fn export(into: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
-        .arg("export-student")
-        .arg(into)
-        .arg("--kit")
-        .arg(kit())
-        .output()
-        .unwrap();
+    let output = export_student(into);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
@@ -78,8 +77,7 @@ fn the_hand_out_has_no_solution_text_and_no_hidden_checks() {
     let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
     assert!(readme.contains("make test") && readme.contains("exercises/src"), "{readme}");
     // Exporting over it again is refused rather than mixed.
-    let again = Command::new(env!("CARGO_BIN_EXE_grader")).arg("export-student").arg(&out).arg("--kit").arg(kit()).output().unwrap();
-    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(export_student(&out).status.code(), Some(2));
 }
 
 /// The tests that failed in `cargo test` output, each with whether its
@@ -125,7 +123,7 @@ fn the_hand_out_sets_up_and_its_tests_wait_for_the_student() {
     let linked = out.join(".libtorch").canonicalize().expect("the set-up links .libtorch");
     assert_eq!(linked, libtorch.canonicalize().unwrap(), "the hand-out's .libtorch is not the kit's libtorch");
     assert!(linked.join("lib/libtorch_cpu.so").is_file(), "{} holds no libtorch", linked.display());
-    // The kit's target folder: cargo builds this test in `<target>/debug/deps`.
+    // The kit's target folder, where cargo put the grader: `<target>/debug/grader`.
     let target = Path::new(env!("CARGO_BIN_EXE_grader")).parent().and_then(Path::parent).expect("the grader is in <target>/debug");
     let test = Command::new("cargo")
         .args(["test", "-p", "exercises", "--no-fail-fast"])
