@@ -1,5 +1,5 @@
 //! `cargo course`: the student's command. `.cargo/config.toml` makes
-//! `cargo course` stand for `cargo run --quiet -p course --`.
+//! `cargo course` stand for `cargo run -p course --`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -73,11 +73,50 @@ fn run_tests(test: &str, filter: Option<&str>) -> Result<(String, bool), String>
     Ok((text, compiled))
 }
 
+/// Builds the exercises' tests before they run, showing cargo's progress as
+/// it goes: the first build compiles tch, libtorch's bindings, for minutes,
+/// and a silent command that long looks stuck. Only the progress lines pass
+/// through; a compiler error is left to the tests' run, which reports it.
+fn build_tests() -> Result<(), String> {
+    use std::io::BufRead;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut child = Command::new(cargo)
+        .current_dir(workspace())
+        .args(["test", "-p", "exercises", "--tests", "--no-run", "--color", "never"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    let mut announced = false;
+    for line in std::io::BufReader::new(child.stderr.take().expect("stderr is piped")).lines() {
+        let line = line.map_err(|e| format!("cannot read cargo's output: {e}"))?;
+        let word = line.split_whitespace().next().unwrap_or("");
+        if ["Compiling", "Downloaded", "Blocking"].contains(&word) {
+            if !announced {
+                println!("{BUILDING}");
+                announced = true;
+            }
+            println!("{line}");
+        }
+    }
+    let _ = child.wait();
+    if announced {
+        println!();
+    }
+    Ok(())
+}
+
+/// What `cargo course` says when its build starts.
+const BUILDING: &str = "Building the exercises crate and its tests. The first build compiles tch, libtorch's bindings: \
+                        about four minutes on two cores; later builds take seconds.";
+
 /// An exercise, its state, and each of its parts' states.
 type Standing = (&'static Exercise, State, Vec<(String, State)>);
 
 /// Every exercise's state and its parts', running each test target once.
 fn states() -> Result<Vec<Standing>, String> {
+    build_tests()?;
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut compiled = true;
     let mut first_error = None;
@@ -116,7 +155,7 @@ fn current(states: &[Standing]) -> Option<(&'static Exercise, Option<String>)> {
 }
 
 fn list() -> Result<(), String> {
-    println!("Running your tests (the first time builds the crate: a minute or two)...\n");
+    println!("Running your tests...\n");
     let states = states()?;
     for track in [Track::Core, Track::Bonus] {
         let graded: Vec<_> = states.iter().filter(|(e, _, _)| e.track == track && e.test.is_some()).collect();

@@ -7,10 +7,13 @@
 //! * [`synthetic`]: a seeded synthetic set in that layout;
 //! * [`train`]: SGD training and the staged FCN-32s, 16s, 8s schedule;
 //! * [`experiment`]: how much a run trains, and its set-up;
-//! * [`pictures`]: Figure 4 and the loss curves.
+//! * [`pictures`]: Figure 4 and the loss curves;
+//! * [`reference_losses`]: the reference's kept losses and how closely a run
+//!   holds to them.
 
 pub mod experiment;
 pub mod pictures;
+pub mod reference_losses;
 pub mod synthetic;
 pub mod train;
 pub mod voc;

@@ -188,12 +188,14 @@ pub fn train(name: &str, store: &nn::VarStore, net: &nn::FuncT<'static>, data: &
     );
     progress.set_prefix(name.to_owned());
     tch::manual_seed(schedule.seed);
-    let order = Tensor::randint(data.len() as i64, [(schedule.steps * schedule.batch) as i64], (Kind::Int64, Device::Cpu));
-    let order = Vec::<i64>::try_from(&order).expect("int64 indices");
     let started = Instant::now();
     let mut losses = Vec::with_capacity(schedule.steps);
     for step in 0..schedule.steps {
-        let picks = &order[step * schedule.batch..(step + 1) * schedule.batch];
+        // Each step draws its own batch, so that a run of fewer steps is the
+        // same run cut short: its losses are the first of a longer run's.
+        let picks = Tensor::randint(data.len() as i64, [schedule.batch as i64], (Kind::Int64, Device::Cpu));
+        let picks = Vec::<i64>::try_from(&picks).expect("int64 indices");
+        let picks = &picks[..];
         sgd.zero_grad();
         let loss = if data.same_size {
             let images = Tensor::cat(&picks.iter().map(|&i| &data.images[i as usize]).collect::<Vec<_>>(), 0);
