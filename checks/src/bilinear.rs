@@ -53,6 +53,7 @@ fn filter_matches_reference<I: Implementation>(size: usize) -> Result<(), String
 fn filter_symmetric<I: Implementation>() -> Result<(), String> {
     for size in 1..=16 {
         let filter = filter_of_size::<I>(size)?;
+        is_a_filter(&filter, &format!("bilinear_filter({size})"))?;
         let flipped = filter.slice(ndarray::s![..;-1, ..]).to_owned();
         ensure(first_difference(&filter, &filter.t().to_owned()).is_none(), || {
             format!("bilinear_filter({size}) is not symmetric about its diagonal")
@@ -87,8 +88,10 @@ fn weight_layout<I: Implementation>() -> Result<(), String> {
             format!("{call} has shape {:?}, expected [{channels}, {channels}, {size}, {size}]", weight.shape())
         })?;
         // The diagonal is compared with the implementation's own filter, so a
-        // wrong filter costs points only in the filter checks.
+        // wrong filter costs points only in the filter checks; but it must be
+        // a filter (finite, not all zeros), or an empty answer would pass.
         let filter = I::bilinear_filter(size);
+        is_a_filter(&filter, &format!("bilinear_filter({size})"))?;
         for i in 0..channels {
             for o in 0..channels {
                 let kernel = weight.slice(ndarray::s![i, o, .., ..]).to_owned();
@@ -131,6 +134,9 @@ fn layer_is_fixed<I: Implementation>() -> Result<(), String> {
     })?;
     ensure(stored.iter().zip(&expected).all(|(a, b)| (a - b).abs() <= TOLERANCE), || {
         format!("{call}: the stored weight is not upsampling_weight({channels}, {size})")
+    })?;
+    ensure(stored.iter().all(|v| v.is_finite()) && stored.iter().any(|&v| v > 0.0), || {
+        format!("{call}: the stored weight is all zeros or not finite, so the layer upsamples nothing")
     })
 }
 
@@ -205,13 +211,22 @@ fn upsample<I: Implementation>(input: &Tensor, stride: i64) -> Result<Tensor, St
     Ok(output)
 }
 
-/// The first index where the two arrays differ by more than the tolerance, or
-/// where their shapes differ.
+/// The first index where the two arrays differ by more than the tolerance
+/// (a NaN or an infinity on either side differs from everything), or where
+/// their shapes differ.
 fn first_difference(a: &Array2<f32>, b: &Array2<f32>) -> Option<(usize, usize)> {
     if a.dim() != b.dim() {
         return Some((0, 0));
     }
-    a.indexed_iter().zip(b).find(|((_, x), y)| (*x - *y).abs() > TOLERANCE || x.is_nan()).map(|((at, _), _)| at)
+    let close = |x: f32, y: f32| x.is_finite() && y.is_finite() && (x - y).abs() <= TOLERANCE;
+    a.indexed_iter().zip(b).find(|((_, x), y)| !close(**x, **y)).map(|((at, _), _)| at)
+}
+
+/// A check of a filter's form (its symmetry, its place in the weight) means
+/// something only for a filter: finite values, not all zero.
+fn is_a_filter(filter: &Array2<f32>, call: &str) -> Result<(), String> {
+    ensure(filter.iter().all(|v| v.is_finite()), || format!("{call} has a value that is NaN or infinite"))?;
+    ensure(filter.iter().any(|&v| v > 0.0), || format!("{call} has no positive value: it is not an interpolation filter"))
 }
 
 fn to_array(tensor: &Tensor) -> ArrayD<f32> {

@@ -352,11 +352,24 @@ fn same_output<I: Implementation, V: Variant>() -> Result<(), String> {
 
 fn upscore_fixed<I: Implementation, V: Variant>() -> Result<(), String> {
     let (store, _) = network(V::build::<I>, FcnConfig::narrow(NARROW));
-    for (name, tensor) in store.variables() {
+    let variables = store.variables();
+    for (name, tensor) in &variables {
         if name.starts_with("upscore") {
             ensure(name.ends_with(".weight"), || format!("{}: {name} should not exist (no bias)", V::NAME))?;
             ensure(!tensor.requires_grad(), || format!("{}: {name} is trainable; it must stay fixed", V::NAME))?;
         }
+    }
+    // A layer is fixed only if it is there, and upsamples: every upscore
+    // layer the release has, each with a weight that is not all zeros.
+    let (reference, _) = network(V::reference, FcnConfig::narrow(NARROW));
+    let mut expected: Vec<String> = reference.variables().into_keys().filter(|n| n.starts_with("upscore")).collect();
+    expected.sort();
+    for name in &expected {
+        let tensor = variables.get(name).ok_or_else(|| format!("{}: there is no {name}", V::NAME))?;
+        let largest = f64::try_from(tensor.abs().max()).unwrap_or(f64::NAN);
+        ensure(largest.is_finite() && largest > 0.0, || {
+            format!("{}: {name} is all zeros or not finite, so the layer upsamples nothing", V::NAME)
+        })?;
     }
     Ok(())
 }

@@ -98,6 +98,18 @@ with_filter!(FactorFromHalfTheSize, |size| {
     Array2::from_shape_fn((size, size), |(i, j)| (tent(i) * tent(j)) as f32)
 });
 
+// Answers that compute nothing: a filter of zeros (the weight and the layer
+// built from it), and one of NaN.
+with_filter!(AllZeros, |size| Array2::zeros((size, size)));
+with_filter!(AllNan, |size| Array2::from_elem((size, size), f32::NAN));
+
+#[test]
+fn an_answer_that_computes_nothing_earns_no_point() {
+    let every: Vec<&str> = checks::bilinear::checks::<Solutions>().iter().map(|c| c.name).collect();
+    assert_eq!(failed::<AllZeros>(), every, "zeros");
+    assert_eq!(failed::<AllNan>(), every, "NaN");
+}
+
 #[test]
 fn even_centre_mistake_fails_only_the_even_sizes_and_what_depends_on_them() {
     let failed = failed::<CentreWrongForEvenSizes>();

@@ -34,6 +34,9 @@ const NO_DROPOUT_AFTER_FC6: u8 = 13;
 const DROPOUT_ON_POOL4: u8 = 14;
 /// Dropout on score_fr's scores too, in training.
 const DROPOUT_ON_SCORES: u8 = 15;
+/// No layers at all: zeros of the output's shape, an answer that computes
+/// nothing.
+const NO_LAYERS: u8 = 16;
 
 /// `xs`, tapped as `name` unless the mistake is to name nothing.
 fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
@@ -102,6 +105,13 @@ fn upsampling(path: &nn::Path, channels: i64, stride: i64, mistake: u8) -> Box<d
 }
 
 fn fcn(path: &nn::Path, config: FcnConfig, eight: bool, scales: (f64, f64), mistake: u8) -> nn::FuncT<'static> {
+    if mistake == NO_LAYERS {
+        let classes = config.classes;
+        return nn::func_t(move |xs, _| {
+            let size = xs.size();
+            Tensor::zeros([size[0], classes, size[2], size[3]], (xs.kind(), xs.device()))
+        });
+    }
     let backbone = vgg16(path, config, mistake);
     let conv1x1 = |name: &str, channels| nn::conv2d(path / name, channels, config.classes, 1, Default::default());
     let score_fr = conv1x1("score_fr", config.channels(4096));
@@ -216,6 +226,13 @@ fn dropout_in_eval_is_caught() {
 #[test]
 fn crop_off_by_one_is_caught() {
     caught::<CROP_OFF_BY_ONE>("FCN-16s: same output as the reference on the same weights");
+}
+
+#[test]
+fn upscore_layers_that_are_not_there_are_not_fixed() {
+    caught::<NO_LAYERS>("FCN-16s: upscore layers fixed, no bias");
+    caught::<NO_LAYERS>("FCN-8s: upscore layers fixed, no bias");
+    assert!(reason::<NO_LAYERS>("FCN-16s: upscore layers fixed, no bias").contains("there is no upscore"));
 }
 
 #[test]

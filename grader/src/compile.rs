@@ -297,6 +297,10 @@ impl RunnerKit {
             text
         });
         let status = child.wait_timeout(timeout).map_err(|e| format!("cannot wait for the runner's build: {e}"))?;
+        // The build itself (bubblewrap, whose sandbox dies with it: its pid
+        // namespace goes, and every process in it) and its process group
+        // (unsandboxed): a build blocked on its own pipe ends here too.
+        let _ = child.kill();
         crate::worker::kill_group(&child);
         let status = match status {
             Some(status) => status,

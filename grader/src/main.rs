@@ -10,6 +10,7 @@
 mod command;
 mod compile;
 mod device;
+mod escape;
 mod files;
 mod grading;
 mod manifest;

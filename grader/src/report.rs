@@ -7,6 +7,7 @@ use checks::training::{FIGURE_FILE, LOSS_FILE, TrainingTable};
 use checks::{Exercise, Status, Track, Visibility};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 
+use crate::escape;
 use crate::results::{Results, RunData, TestData, TestResult};
 use crate::suite::Graded;
 
@@ -131,7 +132,7 @@ pub fn terminal(run: &Run, verbose: bool) -> String {
 
     let (public, public_max) = run.subtotal(Visibility::Public);
     let (hidden, hidden_max) = run.subtotal(Visibility::Hidden);
-    let mut out = format!("Grading `{}`\n{table}\n", run.target);
+    let mut out = format!("Grading `{}`\n{table}\n", escape::one_line(&run.target));
     let _ = writeln!(
         out,
         "Total: {}/{} (public checks {public}/{public_max}, hidden checks {hidden}/{hidden_max})",
@@ -151,7 +152,7 @@ pub fn terminal(run: &Run, verbose: bool) -> String {
     if !run.notes.is_empty() {
         out.push_str("\nNotes:\n");
         for note in &run.notes {
-            let _ = writeln!(out, "  {note}");
+            let _ = writeln!(out, "  {}", escape::one_line(note));
         }
     }
     let details: Vec<_> =
@@ -159,7 +160,7 @@ pub fn terminal(run: &Run, verbose: bool) -> String {
     if !details.is_empty() {
         out.push_str("\nDetails:\n");
         for (number, g, why) in details {
-            let _ = writeln!(out, "  #{number} {}: {why}", g.status.label());
+            let _ = writeln!(out, "  #{number} {}: {}", g.status.label(), escape::plain(&why));
         }
     }
     for exercise in run.stuck() {
@@ -183,7 +184,7 @@ pub fn gradescope(run: &Run) -> Results {
         .enumerate()
         .map(|(n, g)| {
             let output = match g.status.detail() {
-                Some(detail) => format!("{}: {detail}", g.status.label()),
+                Some(detail) => format!("{}: {}", g.status.label(), escape::plain(&detail)),
                 None => g.status.label().to_owned(),
             };
             let track = if g.exercise.track == Track::Bonus { "bonus" } else { "core" };
@@ -232,7 +233,7 @@ pub fn gradescope(run: &Run) -> Results {
 /// The instructor's report: per exercise, per check, with each failure's
 /// reason and the end of what the check printed.
 pub fn markdown(run: &Run) -> String {
-    let mut out = format!("# Grading report: `{}`\n\n", run.target);
+    let mut out = format!("# Grading report: {}\n\n", escape::inline(&run.target));
     let _ = writeln!(
         out,
         "Score **{}/{}**. Device {}, seed {}, random cases {} (`--cases {}` repeats them), {:.1} s.\n",
@@ -248,7 +249,7 @@ pub fn markdown(run: &Run) -> String {
         let _ = writeln!(out, "Bonus track **{bonus}/{bonus_max}**, not part of the score.\n");
     }
     for note in &run.notes {
-        let _ = writeln!(out, "- {note}");
+        let _ = writeln!(out, "- {}", escape::inline(note));
     }
     if !run.notes.is_empty() {
         out.push('\n');
@@ -290,9 +291,9 @@ pub fn markdown(run: &Run) -> String {
         out.push_str("\n## Details\n");
         for (n, g) in failed {
             let _ = writeln!(out, "\n### #{} {} ({})\n", n + 1, g.name, g.status.label());
-            let _ = writeln!(out, "{}", g.status.detail().unwrap_or_default());
+            let _ = writeln!(out, "{}", escape::fenced(&g.status.detail().unwrap_or_default(), "text"));
             if !g.output.trim().is_empty() {
-                let _ = writeln!(out, "\nThe end of what it printed:\n\n```text\n{}\n```", g.output.trim_end());
+                let _ = writeln!(out, "\nThe end of what it printed:\n\n{}", escape::fenced(&g.output, "text"));
             }
         }
     }

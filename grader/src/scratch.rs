@@ -58,6 +58,14 @@ pub fn screen(submitted: &Submitted) -> (Submitted, Vec<String>) {
 /// `#[unsafe(...)]`.
 const UNSAFE: [&str; 1] = ["unsafe"];
 
+/// Nor what reaches past Rust's checks without the word: assembly
+/// (`global_asm!` runs no `unsafe` yet can put a constructor before `main`),
+/// symbol and section attributes, foreign blocks (`extern`), and lints
+/// turned off for unsafe code (`#![allow(unsafe_code)]` in a module would
+/// lift lib.rs's `deny`; lib.rs now says `forbid`, and the screen says why).
+const LOW_LEVEL: [&str; 8] =
+    ["asm", "global_asm", "naked_asm", "link_section", "no_mangle", "export_name", "extern", "unsafe_code"];
+
 /// Why `source`, the file `name`, is refused, if it is.
 fn refusal(name: &str, source: &str) -> Option<String> {
     let file = syn::parse_file(source).ok()?; // A file that does not parse fails to compile: the build says so.
@@ -65,6 +73,9 @@ fn refusal(name: &str, source: &str) -> Option<String> {
     collect_idents(quote::ToTokens::to_token_stream(&file), &mut idents);
     if let Some(word) = idents.iter().find(|i| UNSAFE.contains(&i.as_str())) {
         return Some(format!("uses `{word}`, and the exercises may not use unsafe code"));
+    }
+    if let Some(word) = idents.iter().find(|i| LOW_LEVEL.contains(&i.strip_prefix("r#").unwrap_or(i))) {
+        return Some(format!("uses `{word}`, which places code or symbols outside Rust's checks; the exercises need none"));
     }
     // rustc stops a constant evaluation that runs for long; a file may not
     // turn that guard off (the build's time limit is the last resort).
@@ -200,6 +211,22 @@ mod tests {
     fn the_reference_passes_the_screen() {
         for file in crate::submission::EXERCISE_FILES {
             assert_eq!(refusal(file, &solution(file)), None, "{file}");
+        }
+    }
+
+    #[test]
+    fn code_past_rusts_checks_is_refused_in_any_file() {
+        let cases = [
+            "#![allow(unsafe_code)]\npub fn f() {}",
+            "std::arch::global_asm!(\".section .init_array\");\npub fn f() {}",
+            "pub fn f() { unsafe { std::arch::asm!(\"nop\") } }",
+            "#[link_section = \".init_array\"]\npub static F: fn() = f;\npub fn f() {}",
+            "#[unsafe(export_name = \"getpid\")]\npub extern \"C\" fn f() -> i32 { 1 }",
+            "extern \"C\" { fn getpid() -> i32; }\npub fn f() {}",
+            "macro_rules! hide { () => { core::arch::global_asm!(\"\"); } }\nhide!();",
+        ];
+        for source in cases {
+            assert!(refusal("bilinear.rs", source).is_some(), "{source}");
         }
     }
 

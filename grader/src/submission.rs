@@ -102,6 +102,12 @@ fn take(path: &Path) -> Result<Option<String>, String> {
     if !meta.is_file() {
         return Err("is not a regular file".to_owned());
     }
+    // A hard link is a regular file that is also another: the reference's
+    // own file, linked into a submission on the grading machine, would read
+    // as the student's.
+    if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 {
+        return Err("has other hard links (a file linked from elsewhere is not taken)".to_owned());
+    }
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot be read ({e})"))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
@@ -149,10 +155,18 @@ mod tests {
         std::fs::write(src.join("fcn8s.rs"), vec![b'a'; MAX_FILE_BYTES as usize + 1]).unwrap();
         std::fs::write(src.join("metrics.rs"), [0xff, 0xfe]).unwrap();
         std::fs::create_dir(src.join("dilated.rs")).unwrap();
+        std::fs::write(folder.path().join("elsewhere.rs"), "pub fn g() {}").unwrap();
+        std::fs::hard_link(folder.path().join("elsewhere.rs"), src.join("unpooling.rs")).unwrap();
         let submitted = read(folder.path());
         assert_eq!(submitted.files, [("bilinear.rs".to_owned(), "pub fn f() {}".to_owned())]);
         let notes = submitted.notes.join("\n");
-        for expected in ["vgg.rs is a symbolic link", "fcn8s.rs is larger than", "metrics.rs is not UTF-8", "dilated.rs is not a regular file"] {
+        for expected in [
+            "vgg.rs is a symbolic link",
+            "fcn8s.rs is larger than",
+            "metrics.rs is not UTF-8",
+            "dilated.rs is not a regular file",
+            "unpooling.rs has other hard links",
+        ] {
             assert!(notes.contains(expected), "{expected:?} not in {notes}");
         }
     }

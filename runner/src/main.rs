@@ -28,8 +28,15 @@ struct Kept {
     outputs: Tensors,
 }
 
+mod confine;
+
 fn main() {
     let replies = reply_pipe();
+    // Before any student code runs: threads only, no process.
+    if let Err(why) = confine::forbid_processes() {
+        eprintln!("runner: {why}");
+        std::process::exit(3);
+    }
     panic::set_hook(Box::new(|_| {}));
     if let Some(threads) = std::env::var("FCN_RUNNER_THREADS").ok().and_then(|t| t.parse().ok()) {
         tch::set_num_threads(threads);

@@ -208,6 +208,18 @@ pub fn students(submissions: &Path) -> Result<Vec<PathBuf>, String> {
     if students.is_empty() {
         return Err(format!("{} has no submission folders", submissions.display()));
     }
+    // A name is a student's row, folder in OUT and Slurm task: one that is
+    // not UTF-8 would be shown converted, and two such could share all three.
+    let unreadable: Vec<String> =
+        students.iter().filter(|s| s.file_name().and_then(|n| n.to_str()).is_none()).map(|s| format!("{s:?}")).collect();
+    if !unreadable.is_empty() {
+        return Err(format!(
+            "{} submission folder name(s) in {} are not UTF-8, so the gradebook cannot name them apart: rename {}",
+            unreadable.len(),
+            submissions.display(),
+            unreadable.join(", ")
+        ));
+    }
     Ok(students)
 }
 
@@ -337,7 +349,9 @@ fn write_gradebook(path: &Path, rows: &[Row]) -> Result<(), String> {
     header.extend(["total", "max", "bonus", "bonus max", "status", "notes"].map(str::to_owned));
     writer.write_record(&header).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
     for row in rows {
-        let mut record = vec![row.student.clone()];
+        // Names, statuses and notes come from the students' folders and
+        // files: each is written as text a spreadsheet will not run.
+        let mut record = vec![crate::escape::cell(&row.student)];
         for exercise in checks::EXERCISES {
             let points = row.points.iter().find(|(id, _)| id == exercise.id).map_or(0, |(_, p)| *p);
             record.push(points.to_string());
@@ -347,8 +361,8 @@ fn write_gradebook(path: &Path, rows: &[Row]) -> Result<(), String> {
             row.max.to_string(),
             row.bonus.to_string(),
             row.bonus_max.to_string(),
-            row.status.clone(),
-            row.notes.join("; "),
+            crate::escape::cell(&row.status),
+            crate::escape::cell(&row.notes.join("; ")),
         ]);
         writer.write_record(&record).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
     }
@@ -357,3 +371,38 @@ fn write_gradebook(path: &Path, rows: &[Row]) -> Result<(), String> {
     std::fs::rename(&partial, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_names_that_are_not_utf8_are_refused_by_name() {
+        use std::os::unix::ffi::OsStrExt;
+        let class = tempfile::tempdir().unwrap();
+        std::fs::create_dir(class.path().join("alice")).unwrap();
+        assert_eq!(students(class.path()).unwrap().len(), 1);
+        // Two names that a lossy conversion would both show as "b\u{FFFD}b".
+        std::fs::create_dir(class.path().join(std::ffi::OsStr::from_bytes(b"b\xffb"))).unwrap();
+        std::fs::create_dir(class.path().join(std::ffi::OsStr::from_bytes(b"b\xfeb"))).unwrap();
+        let why = students(class.path()).unwrap_err();
+        assert!(why.contains("2 submission folder name(s)") && why.contains("not UTF-8") && why.contains("\\xFF"), "{why}");
+    }
+
+    #[test]
+    fn gradebook_cells_from_students_cannot_be_formulas() {
+        let out = tempfile::tempdir().unwrap();
+        let row = Row {
+            student: "=HYPERLINK(\"http://x\")".to_owned(),
+            status: "graded".to_owned(),
+            notes: vec!["+1".to_owned(), "b".to_owned()],
+            ..Row::default()
+        };
+        let path = out.path().join("gradebook.csv");
+        write_gradebook(&path, &[row]).unwrap();
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let record = reader.records().next().unwrap().unwrap();
+        assert_eq!(&record[0], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(record.iter().last().unwrap(), "'+1; b");
+    }
+}

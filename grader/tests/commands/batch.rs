@@ -389,10 +389,11 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
     let said = &said.unwrap().output;
     assert!(said.contains("The first named layer that differs is score_pool4c"), "{said}");
 
-    // The fork bomb was stopped by the process limit, not by the machine.
+    // The fork bomb started nothing: the runner's seccomp filter allows
+    // threads, no process (and the process limit of 512 stands behind it).
     let (_, said) = status_of("receptive field of VGG16 up to fc6 is the paper's 404");
     let started: i64 = said.split("receptive field ").nth(1).and_then(|r| r.split(',').next()).unwrap().parse().unwrap();
-    assert!(started < 600, "the fork bomb started {started} processes (the runner's limit is 512)");
+    assert_eq!(started, 0, "the fork bomb started {started} processes: the runner may start none");
 
     // Nothing of the hidden checks' source reaches a report.
     for (path, contents) in files(&out) {
