@@ -403,6 +403,6 @@ mod tests {
         let mut reader = csv::Reader::from_path(&path).unwrap();
         let record = reader.records().next().unwrap().unwrap();
         assert_eq!(&record[0], "'=HYPERLINK(\"http://x\")");
-        assert_eq!(record.iter().last().unwrap(), "'+1; b");
+        assert_eq!(record.iter().next_back().unwrap(), "'+1; b");
     }
 }
