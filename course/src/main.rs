@@ -109,7 +109,7 @@ fn build_tests() -> Result<(), String> {
 
 /// What `cargo course` says when its build starts.
 const BUILDING: &str = "Building the exercises crate and its tests. The first build compiles tch, libtorch's bindings: \
-                        about four minutes on two cores; later builds take seconds.";
+                        two to three minutes on two cores; later builds take seconds.";
 
 /// An exercise, its state, and each of its parts' states.
 type Standing = (&'static Exercise, State, Vec<(String, State)>);

@@ -18,7 +18,7 @@ use std::time::Duration;
 use checks::{Bonus, Implementation, Status};
 use fcn_common::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, Window};
 use ndarray::{Array2, Array4};
-use runner_protocol::{Config, Network, Operation, Reply, Request, Score, Tensors, Variable, read_frame, write_frame};
+use runner_protocol::{Config, Network, Operation, Reply, Request, Score, Tensors, Variable, read_frame_within, write_frame};
 use tch::{Device, Kind, Tensor, nn};
 
 /// Most variables a network may list.
@@ -100,11 +100,12 @@ fn broken(why: String) -> ! {
 
 /// Sends `request` with `tensors`; the reply, or the end of the check.
 fn call(request: &Request, tensors: &[(String, Tensor)]) -> (Reply, Tensors) {
+    let budget = reply_budget(request);
     let reply = CONNECTION.with_borrow_mut(|slot| {
         let (connection, _) = slot.as_mut().expect("the grader starts a runner before any check");
         let sent = write_frame(&mut connection.requests, request, tensors);
         let reply = match sent {
-            Ok(()) => read_frame::<Reply>(&mut connection.replies),
+            Ok(()) => read_frame_within::<Reply>(&mut connection.replies, budget),
             Err(error) => Err(runner_protocol::FrameError::Io(error)),
         };
         match reply {
@@ -134,6 +135,26 @@ fn call(request: &Request, tensors: &[(String, Tensor)]) -> (Reply, Tensors) {
         Ok(done) => done,
         Err(status) => std::panic::panic_any(status),
     }
+}
+
+/// The most bytes of tensors a reply to `request` may hold: four times what
+/// a right answer holds, where the request says how much that is (a wrong
+/// shape is then still the student's answer, for the checks to judge), and
+/// the protocol's cap otherwise. The grader never reads, nor allocates for,
+/// more than its own request can call for.
+fn reply_budget(request: &Request) -> u64 {
+    const SLACK: u64 = 64 << 10;
+    let floats = |elements: u64| elements.saturating_mul(16).saturating_add(SLACK);
+    let budget = match *request {
+        Request::BilinearFilter { size } => floats((size as u64).saturating_pow(2)),
+        Request::UpsamplingWeight { channels, size } => floats((channels as u64 * size as u64).saturating_pow(2)),
+        Request::BilinearUpsampling { channels, stride } => {
+            let kernel = fcn_common::upsampling_kernel_size(stride.clamp(1, 1 << 10)) as u64;
+            floats((channels.max(0) as u64 * kernel).saturating_pow(2))
+        }
+        _ => runner_protocol::MAX_TENSOR_BYTES,
+    };
+    budget.min(runner_protocol::MAX_TENSOR_BYTES)
 }
 
 /// The tensors named in `names`, in that order; each of `kind`, at most 4
@@ -346,8 +367,13 @@ impl Implementation for Remote {
         let (reply, mut tensors) = call(&Request::BilinearUpsampling { channels, stride }, &[]);
         let Reply::Done { listing, .. } = reply else { unreachable!("call returns Done or ends the check") };
         let at = tensors.iter().position(|(n, _)| n == "stride").unwrap_or_else(|| broken("the runner sent no stride".into()));
-        let (_, stride) = tensors.swap_remove(at);
-        let stride = i64::try_from(stride).unwrap_or_else(|_| broken("the runner's stride is not one integer".into()));
+        let (_, sent) = tensors.swap_remove(at);
+        let got = i64::try_from(sent).unwrap_or_else(|_| broken("the runner's stride is not one integer".into()));
+        // The layer's stride sizes what the checks compute with it, in the
+        // grader's process: only the stride asked for is taken.
+        if got != stride {
+            panic!("bilinear_upsampling(path, {channels}, {stride}) made a layer of stride {got}");
+        }
         let variables = create(path, &listing, tensors);
         let weight = match variables.iter().find(|(n, _)| n == "weight") {
             Some((_, weight)) => weight.shallow_clone(),
@@ -475,5 +501,21 @@ impl Bonus for Remote {
 
     fn frequency_weighted_iu(hist: &Array2<u64>) -> f64 {
         score(Score::FrequencyWeightedIu, hist)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_is_read_within_what_its_request_can_call_for() {
+        // A 64x64 filter is 16 KiB; a reply of the protocol's cap, 512 MiB,
+        // is refused before it is read.
+        assert!(reply_budget(&Request::BilinearFilter { size: 64 }) < 1 << 20);
+        assert!(reply_budget(&Request::UpsamplingWeight { channels: 21, size: 64 }) < 64 << 20);
+        // A stride the runner chose cannot size the budget: the request's does.
+        assert!(reply_budget(&Request::BilinearUpsampling { channels: 3, stride: 2 }) < 1 << 20);
+        assert!(reply_budget(&Request::BilinearUpsampling { channels: 3, stride: i64::MAX }) <= runner_protocol::MAX_TENSOR_BYTES);
     }
 }

@@ -111,12 +111,16 @@ pub struct Outcome {
 pub struct Worker {
     spec: RunnerSpec,
     log: PathBuf,
+    /// Whether the current runner has served a hidden check. Such a runner
+    /// never serves a public one: it may have kept what the hidden check
+    /// sent, and a public check's message is shown to the student at once.
+    served_hidden: bool,
 }
 
 impl Worker {
     /// A worker whose runners log to `log`.
     pub fn new(spec: RunnerSpec, log: PathBuf) -> Worker {
-        Worker { spec, log }
+        Worker { spec, log, served_hidden: false }
     }
 
     /// Runs `check` under `limits` against this worker's runner (started
@@ -125,10 +129,13 @@ impl Worker {
         let started = Instant::now();
         let spec = RunnerSpec { threads: limits.threads, ..self.spec.clone() };
         let logged_before = std::fs::metadata(&self.log).map_or(0, |m| m.len());
+        let public = check.visibility == checks::Visibility::Public;
         let fresh = crate::remote::current_spec().as_ref() != Some(&spec)
-            || logged_before > (self.spec.output_mib << 20) / 2;
+            || logged_before > (self.spec.output_mib << 20) / 2
+            || (public && self.served_hidden);
         let logged_before = if fresh {
             crate::remote::disconnect();
+            self.served_hidden = false;
             match spec.start(&self.log) {
                 Ok(connection) => crate::remote::connect(connection, spec.clone()),
                 Err(error) => {
@@ -143,6 +150,7 @@ impl Worker {
         } else {
             logged_before
         };
+        self.served_hidden |= !public;
         let watchdog = crate::remote::watchdog(limits.timeout);
         let status = out_of_memory_as_crash(checks::run(check), spec.memory_mib);
         drop(watchdog);

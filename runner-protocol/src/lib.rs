@@ -177,6 +177,18 @@ pub fn write_frame<M: Serialize>(out: &mut impl Write, message: &M, tensors: &[(
 
 /// Reads one frame; `None` at a clean end of the stream (before a frame).
 pub fn read_frame<M: for<'de> Deserialize<'de>>(input: &mut impl Read) -> Result<Option<(M, Tensors)>, FrameError> {
+    read_frame_within(input, MAX_TENSOR_BYTES)
+}
+
+/// [`read_frame`], with at most `max_tensor_bytes` of tensors (itself at most
+/// [`MAX_TENSOR_BYTES`]): the grader reads each reply within what its
+/// request can legitimately return, so that no reply sizes the grader's
+/// memory.
+pub fn read_frame_within<M: for<'de> Deserialize<'de>>(
+    input: &mut impl Read,
+    max_tensor_bytes: u64,
+) -> Result<Option<(M, Tensors)>, FrameError> {
+    let max_tensor_bytes = max_tensor_bytes.min(MAX_TENSOR_BYTES);
     let mut length = [0u8; 4];
     match input.read_exact(&mut length) {
         Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
@@ -193,8 +205,8 @@ pub fn read_frame<M: for<'de> Deserialize<'de>>(input: &mut impl Read) -> Result
     let mut length = [0u8; 8];
     input.read_exact(&mut length)?;
     let payload_length = u64::from_le_bytes(length);
-    if payload_length > MAX_TENSOR_BYTES {
-        return Err(FrameError::Invalid(format!("{payload_length} bytes of tensors (at most {MAX_TENSOR_BYTES})")));
+    if payload_length > max_tensor_bytes {
+        return Err(FrameError::Invalid(format!("{payload_length} bytes of tensors (at most {max_tensor_bytes})")));
     }
     let mut payload = vec![0u8; payload_length as usize];
     input.read_exact(&mut payload)?;
@@ -320,6 +332,16 @@ mod tests {
         garbage.extend([7u8; 16]);
         assert!(matches!(read_frame::<Reply>(&mut garbage.as_slice()), Err(FrameError::Invalid(_))));
         assert!(read_frame::<Reply>(&mut [].as_slice()).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_reply_beyond_its_requests_budget_is_refused_before_it_is_read() {
+        let mut reply = Vec::new();
+        let big = Tensor::zeros([1000], (Kind::Float, Device::Cpu));
+        write_frame(&mut reply, &Reply::Done { listing: vec![], number: None }, &[("output".into(), big)]).unwrap();
+        assert!(read_frame_within::<Reply>(&mut reply.as_slice(), 1 << 20).unwrap().is_some());
+        let refused = read_frame_within::<Reply>(&mut reply.as_slice(), 1000);
+        assert!(matches!(refused, Err(FrameError::Invalid(ref why)) if why.contains("(at most 1000)")), "{refused:?}");
     }
 
     #[test]
