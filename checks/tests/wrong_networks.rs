@@ -37,6 +37,8 @@ const DROPOUT_ON_SCORES: u8 = 15;
 /// No layers at all: zeros of the output's shape, an answer that computes
 /// nothing.
 const NO_LAYERS: u8 = 16;
+/// PASCAL VOC's 21 classes, whatever the configuration asks for.
+const CLASSES_HARD_CODED: u8 = 17;
 
 /// `xs`, tapped as `name` unless the mistake is to name nothing.
 fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
@@ -112,6 +114,7 @@ fn fcn(path: &nn::Path, config: FcnConfig, eight: bool, scales: (f64, f64), mist
             Tensor::zeros([size[0], classes, size[2], size[3]], (xs.kind(), xs.device()))
         });
     }
+    let config = if mistake == CLASSES_HARD_CODED { FcnConfig { classes: 21, ..config } } else { config };
     let backbone = vgg16(path, config, mistake);
     let conv1x1 = |name: &str, channels| nn::conv2d(path / name, channels, config.classes, 1, Default::default());
     let score_fr = conv1x1("score_fr", config.channels(4096));
@@ -236,6 +239,14 @@ fn upscore_layers_that_are_not_there_are_not_fixed() {
 }
 
 #[test]
+fn a_class_count_hard_coded_is_caught() {
+    for network in ["FCN-16s", "FCN-8s"] {
+        caught::<CLASSES_HARD_CODED>(&format!("{network}: output size equals input size"));
+        caught::<CLASSES_HARD_CODED>(&format!("{network}: same output as the reference on the same weights"));
+    }
+}
+
+#[test]
 fn trainable_upscore_with_bias_is_caught() {
     caught::<UPSCORE_TRAINABLE_WITH_BIAS>("FCN-16s: upscore layers fixed, no bias");
     caught::<UPSCORE_TRAINABLE_WITH_BIAS>("FCN-8s: parameter counts at full width");
@@ -251,7 +262,7 @@ fn a_wrong_output_is_traced_to_the_first_named_layer_that_differs() {
     let crop = reason::<CROP_OFF_BY_ONE>("FCN-16s: same output as the reference on the same weights");
     assert!(crop.contains("The first named layer that differs is score_pool4c"), "{crop}");
     assert!(crop.contains("every layer you named before it agrees (the last: score_pool4)"), "{crop}");
-    assert!(crop.contains("of shape [2, 21,") && crop.contains("largest difference"), "{crop}");
+    assert!(crop.contains("of shape [2, ") && crop.contains("largest difference"), "{crop}");
     let relu = reason::<NO_RELU_AFTER_FC6>("same features as the reference on the same weights");
     assert!(relu.contains("The first named layer that differs is fc6"), "{relu}");
     assert!(relu.contains("(the last: pool5)"), "{relu}");

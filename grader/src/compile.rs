@@ -26,6 +26,9 @@ use crate::submission::{EXERCISE_FILES, Submitted};
 
 /// The crates a runner is built from, as the kit has them.
 const CRATES: [&str; 5] = ["exercises", "fcn-common", "libtorch-link", "runner", "runner-protocol"];
+/// Memory one process of a runner's build may allocate, in MiB.
+const BUILD_MEMORY_MIB: u64 = 4096;
+
 /// Where the sandboxed build sees its tree, the vendored sources and libtorch.
 const BUILD: &str = "/build";
 const VENDOR: &str = "/vendor";
@@ -262,7 +265,10 @@ impl RunnerKit {
         ];
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
         let limits = Limits {
-            memory_mib: None,
+            // Each process of the build (rustc on a student's file, a
+            // constant-evaluation or macro bomb, a huge include_bytes!) may
+            // allocate this much; the runner's crates need under a gigabyte.
+            memory_mib: Some(BUILD_MEMORY_MIB),
             file_mib: Some(4096),
             // No student code runs in a build: the compiler's processes
             // need no limit of their own.

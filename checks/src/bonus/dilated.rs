@@ -59,7 +59,10 @@ fn spread_docs_example<I: Bonus>() -> Result<(), String> {
     let expected = Tensor::from_slice(&[1f32, 0., 0., 2., 0., 0., 3.]).view([1, 1, 1, 7]);
     same(&I::spread_filter(&filter, [1, 3]), &expected, || {
         "spread_filter of [1, 2, 3] by 3".to_owned()
-    })
+    })?;
+    // A fixed case from the docs could be answered by copying it: it counts
+    // only with random ones beside it.
+    spread_random::<I>()
 }
 
 fn spread_random<I: Bonus>() -> Result<(), String> {
@@ -129,6 +132,17 @@ fn doubling_dilations<I: Bonus>() -> Result<(), String> {
             )
         })?;
     }
+    // Beside the fixed stacks, random ones of stride 1: random kernels, each
+    // dilation double the one before.
+    let mut rng = StdRng::seed_from_u64(crate::check::case_seed(778));
+    for _ in 0..DRAWS {
+        let first: i64 = rng.gen_range(1..=3);
+        let stack: Vec<Window> = (0..rng.gen_range(1..=8))
+            .map(|l| Window { kernel: rng.gen_range(1..=7), stride: 1, dilation: first << l })
+            .collect();
+        let (field, expected) = (I::receptive_field(&stack), solutions::dilated::receptive_field(&stack));
+        ensure(field == expected, || format!("receptive_field({stack:?}) is {field}, expected {expected}"))?;
+    }
     Ok(())
 }
 
@@ -147,7 +161,8 @@ fn vgg16_receptive_field<I: Bonus>() -> Result<(), String> {
     let field = I::receptive_field(&stack);
     ensure(field == 404, || {
         format!("VGG16's conv1_1 to fc6: receptive field {field}, expected the paper's 404")
-    })
+    })?;
+    random_stacks::<I>()
 }
 
 fn random_stacks<I: Bonus>() -> Result<(), String> {

@@ -60,7 +60,11 @@ fn docs_example<I: Bonus>() -> Result<(), String> {
             frequency_weighted_iu: 8.0 / 15.0,
         },
         "the docs' worked example",
-    )
+    )?;
+    // A fixed case from the docs could be answered by copying it: it counts
+    // only with random ones beside it.
+    confusion_random::<I>()?;
+    scores_random::<I>()
 }
 
 /// A random label map of `shape` over `labels`, with about `void` of its
@@ -182,5 +186,30 @@ fn class_predicted_but_never_true<I: Bonus>() -> Result<(), String> {
         &hist,
         &confusion.scores(),
         "truth [0, 0, 0, 0] and prediction [0, 0, 0, 1] over 2 classes",
-    )
+    )?;
+    // And random maps where some classes are predicted but never true, and
+    // every class occurs in one map or the other (so that only this rule
+    // is at stake, not the one for classes absent from both).
+    let mut rng = StdRng::seed_from_u64(crate::check::case_seed(889));
+    for case in 0..20 {
+        let classes = rng.gen_range(3..=8u8);
+        let true_classes = rng.gen_range(1..classes);
+        let truth_labels: Vec<u8> = (0..true_classes).collect();
+        let all_labels: Vec<u8> = (0..classes).collect();
+        let mut truth = random_labels(&mut rng, (12, 12), &truth_labels, 0.1);
+        let mut prediction = random_labels(&mut rng, (12, 12), &all_labels, 0.0);
+        for (at, label) in all_labels.iter().enumerate() {
+            prediction[[0, at]] = *label;
+            if *label < true_classes {
+                truth[[1, at]] = *label;
+            }
+        }
+        let (confusion, hist) = kit_confusion(&truth, &prediction, classes as usize);
+        compare::<I>(
+            &hist,
+            &confusion.scores(),
+            &format!("classes 0 to {} true, 0 to {} predicted (case {case})", true_classes - 1, classes - 1),
+        )?;
+    }
+    Ok(())
 }

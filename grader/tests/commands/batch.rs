@@ -220,6 +220,16 @@ fn class(root: &Path, out: &Path) {
     borrows.retain(|(f, _)| !["transposed.rs", "unpooling.rs", "dilated.rs"].contains(f));
     borrows.extend([("transposed.rs", transposed), ("unpooling.rs", unpooling), ("dilated.rs", dilated)]);
     put(root, "calls_libtorch_from_scratch", &borrows);
+    // Remembers what the hidden checks asked (the sizes of the filters) and
+    // tells it in a public check, whose message the student sees at once.
+    let remembers = insert_after(
+        &solution("bilinear.rs"),
+        "pub fn bilinear_filter(",
+        "    static SEEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);\n    \
+         let seen = SEEN.fetch_max(size, std::sync::atomic::Ordering::SeqCst).max(size);\n    \
+         if size == 16 && seen > 16 { panic!(\"LEAKED: a hidden check asked for a filter of size {seen}\") }",
+    );
+    put(root, "remembers_hidden_checks", &with("bilinear.rs", remembers));
     // A build that never ends: a constant evaluated forever.
     let endless = format!(
         "#![allow(long_running_const_eval)]\n{}\npub const FOREVER: u64 = {{ let mut i = 0u64; while i < u64::MAX {{ i += 1; }} i }};\n",
@@ -323,6 +333,7 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
         ("misbehaves_and_attacks_at_run_time", "10", "8", "20", "38", "0"),
         ("partial", "10", "0", "0", "10", "0"),
         ("reads_the_reference", "0", "0", "0", "0", "26"),
+        ("remembers_hidden_checks", "10", "8", "20", "38", "26"),
         ("runs_code_before_main", "10", "0", "0", "10", "26"),
         ("vgg_aborts", "10", "0", "0", "10", "26"),
     ];
@@ -351,6 +362,11 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
     let changed = notes("changes_a_signature");
     assert!(changed.contains("vgg.rs does not compile"), "{changed}");
     assert!(!changed.contains("fcn16s.rs") && !changed.contains("fcn8s.rs"), "a caller is blamed: {changed}");
+
+    // What a hidden check sent never reaches a public check: a runner that
+    // served a hidden check serves no public one.
+    let remembered = std::fs::read_to_string(out.join("remembers_hidden_checks/results.json")).unwrap();
+    assert!(!remembered.contains("LEAKED"), "a public check told what a hidden one asked: {remembered}");
 
     // Each run-time misbehaviour is graded with its status, by the grader.
     let results: Results =
