@@ -548,6 +548,13 @@ fn draw_weights(store: &nn::VarStore) {
         };
         variable.copy_(&drawn);
     }
+    // The fixed (upsampling) weights too, scaled: a layer must compute with
+    // the variable it registered, which loading or copying weights reaches,
+    // not with a tensor of its own.
+    for (_, mut variable) in store.variables().into_iter().filter(|(_, v)| !v.requires_grad()) {
+        let scaled = &variable * 1.5;
+        variable.copy_(&scaled);
+    }
 }
 
 fn gradients_reach<I: Implementation, V: Variant>() -> Result<(), String> {

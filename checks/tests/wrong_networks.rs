@@ -39,6 +39,9 @@ const DROPOUT_ON_SCORES: u8 = 15;
 const NO_LAYERS: u8 = 16;
 /// PASCAL VOC's 21 classes, whatever the configuration asks for.
 const CLASSES_HARD_CODED: u8 = 17;
+/// An upsampling layer that computes with a copy of its weight, not the
+/// variable it registered: loading or copying weights never reaches it.
+const UPSCORE_KEEPS_ITS_OWN_TENSOR: u8 = 18;
 
 /// `xs`, tapped as `name` unless the mistake is to name nothing.
 fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
@@ -101,6 +104,9 @@ fn upsampling(path: &nn::Path, channels: i64, stride: i64, mistake: u8) -> Box<d
         let k = fcn_common::upsampling_kernel_size(stride);
         let config = nn::ConvTransposeConfig { stride, ..Default::default() };
         Box::new(nn::conv_transpose2d(path, channels, channels, k, config))
+    } else if mistake == UPSCORE_KEEPS_ITS_OWN_TENSOR {
+        let layer = Solutions::bilinear_upsampling(path, channels, stride);
+        Box::new(FixedUpsampling { weight: layer.weight.copy(), stride })
     } else {
         Box::new(Solutions::bilinear_upsampling(path, channels, stride))
     }
@@ -236,6 +242,12 @@ fn upscore_layers_that_are_not_there_are_not_fixed() {
     caught::<NO_LAYERS>("FCN-16s: upscore layers fixed, no bias");
     caught::<NO_LAYERS>("FCN-8s: upscore layers fixed, no bias");
     assert!(reason::<NO_LAYERS>("FCN-16s: upscore layers fixed, no bias").contains("there is no upscore"));
+}
+
+#[test]
+fn an_upsampling_layer_that_ignores_its_variable_is_caught() {
+    caught::<UPSCORE_KEEPS_ITS_OWN_TENSOR>("FCN-16s: same output as the reference on the same weights");
+    caught::<UPSCORE_KEEPS_ITS_OWN_TENSOR>("FCN-8s: same output as the reference on the same weights");
 }
 
 #[test]

@@ -62,7 +62,8 @@ const UNSAFE: [&str; 1] = ["unsafe"];
 /// (`global_asm!` runs no `unsafe` yet can put a constructor before `main`),
 /// symbol and section attributes, foreign blocks (`extern`), and lints
 /// turned off for unsafe code (`#![allow(unsafe_code)]` in a module would
-/// lift lib.rs's `deny`; lib.rs now says `forbid`, and the screen says why).
+/// lift lib.rs's `deny`, which cannot be `forbid`: ndarray's `s!` allows
+/// unsafe code inside its own expansion).
 const LOW_LEVEL: [&str; 8] =
     ["asm", "global_asm", "naked_asm", "link_section", "no_mangle", "export_name", "extern", "unsafe_code"];
 
