@@ -326,7 +326,8 @@ fn names<I: Implementation, V: Variant>() -> Result<(), String> {
     let config = config();
     let (store, _) = network(V::build::<I>, config);
     let (reference, _) = network(V::reference, config);
-    same_listing(V::NAME, &store, &reference)
+    same_listing(V::NAME, &store, &reference)?;
+    computes::<I, V>()
 }
 
 fn output_sizes<I: Implementation, V: Variant>() -> Result<(), String> {
@@ -340,7 +341,7 @@ fn output_sizes<I: Implementation, V: Variant>() -> Result<(), String> {
             format!("{} turns a 1x3x{h}x{w} input into {:?}, expected {expected:?}", V::NAME, output.size())
         })?;
     }
-    Ok(())
+    computes::<I, V>()
 }
 
 fn same_output<I: Implementation, V: Variant>() -> Result<(), String> {
@@ -358,6 +359,38 @@ fn same_output<I: Implementation, V: Variant>() -> Result<(), String> {
             .map_err(|why| first_difference(why, &our_taps, &their_taps))?;
     }
     Ok(())
+}
+
+/// Whether `V` as `I` builds it computes: with weights drawn at random (as
+/// the reference's are), its output changes between two images at least a
+/// thousandth as much as the reference's does. The structural checks (names,
+/// sizes, counts, the staged start, gradients, the heads' randomness) count
+/// only for a network that does: zeros of the right shape, or zeros plus a
+/// trace of the weights, pass none of them.
+fn computes<I: Implementation, V: Variant>() -> Result<(), String> {
+    let config = config();
+    let (store, net) = network(V::build::<I>, config);
+    let (reference_store, reference) = network(V::reference, config);
+    draw_weights(&store);
+    draw_weights(&reference_store);
+    let _guard = tch::no_grad_guard();
+    let xs = image(2, 48, 48);
+    let change = |output: Tensor| {
+        let output = output.to_kind(Kind::Double);
+        if output.size().first().copied().unwrap_or(0) < 2 {
+            return f64::NAN;
+        }
+        f64::try_from((output.get(0) - output.get(1)).abs().max()).unwrap_or(f64::NAN)
+    };
+    let (ours, theirs) = (change(net.forward_t(&xs, false)), change(reference.forward_t(&xs, false)));
+    ensure(ours.is_finite() && ours >= 1e-3 * theirs, || {
+        format!(
+            "{}'s output hardly changes with its input ({:.1e} of the change the reference's shows on weights drawn \
+             alike): this check counts only for a network that computes",
+            V::NAME,
+            ours / theirs
+        )
+    })
 }
 
 fn upscore_fixed<I: Implementation, V: Variant>() -> Result<(), String> {
@@ -381,7 +414,7 @@ fn upscore_fixed<I: Implementation, V: Variant>() -> Result<(), String> {
             format!("{}: {name} is all zeros or not finite, so the layer upsamples nothing", V::NAME)
         })?;
     }
-    Ok(())
+    computes::<I, V>()
 }
 
 fn parameter_counts<I: Implementation, V: Variant>() -> Result<(), String> {
@@ -396,7 +429,8 @@ fn parameter_counts<I: Implementation, V: Variant>() -> Result<(), String> {
             V::PARAMETERS.0,
             V::PARAMETERS.1
         )
-    })
+    })?;
+    computes::<I, V>()
 }
 
 fn staged<I: Implementation, V: Variant>() -> Result<(), String> {
@@ -410,7 +444,8 @@ fn staged<I: Implementation, V: Variant>() -> Result<(), String> {
     })?;
     ensure(transfer.unused == unused, || {
         format!("{} should use every variable of the network it starts from except {unused:?}; these were left: {:?}", V::NAME, transfer.unused)
-    })
+    })?;
+    computes::<I, V>()
 }
 
 /// Every trainable variable's gradient, for the same weights (all drawn at
@@ -520,7 +555,10 @@ fn heads_deterministic<I: Implementation>() -> Result<(), String> {
     }
     one::<I, Fcn16s>()?;
     one::<I, Fcn8s>()?;
-    one::<I, Fcn8sAtOnce>()
+    one::<I, Fcn8sAtOnce>()?;
+    computes::<I, Fcn16s>()?;
+    computes::<I, Fcn8s>()?;
+    computes::<I, Fcn8sAtOnce>()
 }
 
 /// The trainable variables of `store`, sorted by name.
@@ -568,7 +606,7 @@ fn gradients_reach<I: Implementation, V: Variant>() -> Result<(), String> {
         });
         ensure(reached, || format!("{}: no gradient reaches {name}", V::NAME))?;
     }
-    Ok(())
+    computes::<I, V>()
 }
 
 // ---------------------------------------------------------------- helpers

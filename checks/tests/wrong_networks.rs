@@ -42,6 +42,9 @@ const CLASSES_HARD_CODED: u8 = 17;
 /// An upsampling layer that computes with a copy of its weight, not the
 /// variable it registered: loading or copying weights never reaches it.
 const UPSCORE_KEEPS_ITS_OWN_TENSOR: u8 = 18;
+/// Every layer declared and wired, and the output scaled by 1e-30: the
+/// names, sizes, counts and gradients of a network, computing nothing.
+const COMPUTES_NOTHING: u8 = 19;
 
 /// `xs`, tapped as `name` unless the mistake is to name nothing.
 fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
@@ -119,6 +122,10 @@ fn fcn(path: &nn::Path, config: FcnConfig, eight: bool, scales: (f64, f64), mist
             let size = xs.size();
             Tensor::zeros([size[0], classes, size[2], size[3]], (xs.kind(), xs.device()))
         });
+    }
+    if mistake == COMPUTES_NOTHING {
+        let real = fcn(path, config, eight, scales, 255);
+        return nn::func_t(move |xs, train| real.forward_t(xs, train) * 1e-30);
     }
     let config = if mistake == CLASSES_HARD_CODED { FcnConfig { classes: 21, ..config } } else { config };
     let backbone = vgg16(path, config, mistake);
@@ -248,6 +255,16 @@ fn upscore_layers_that_are_not_there_are_not_fixed() {
 fn an_upsampling_layer_that_ignores_its_variable_is_caught() {
     caught::<UPSCORE_KEEPS_ITS_OWN_TENSOR>("FCN-16s: same output as the reference on the same weights");
     caught::<UPSCORE_KEEPS_ITS_OWN_TENSOR>("FCN-8s: same output as the reference on the same weights");
+}
+
+#[test]
+fn a_network_that_computes_nothing_earns_no_point() {
+    let passed: Vec<&str> = checks::networks::fcn_checks::<Mutant<COMPUTES_NOTHING>>()
+        .iter()
+        .filter(|c| checks::run(c).passed())
+        .map(|c| c.name)
+        .collect();
+    assert!(passed.is_empty(), "a network that computes nothing passes {passed:?}");
 }
 
 #[test]

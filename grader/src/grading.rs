@@ -61,7 +61,15 @@ pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options
         threads: options.limits.threads,
         memory_mib: if options.settings.device.is_cuda() { None } else { Some(options.limits.memory_mib) },
         output_mib: options.limits.output_mib,
-        cpu_seconds: None,
+        // A runner starts no process (its seccomp filter), so its own CPU
+        // time is its sandbox's: at most every selected check's time limit,
+        // on every thread it may use, and a minute to start.
+        cpu_seconds: Some({
+            let limits = &options.limits;
+            let longest = limits.timeout.max(limits.training_timeout).as_secs();
+            let threads = limits.threads.max(limits.training_threads).max(1) as u64;
+            longest * threads * selected.len().max(1) as u64 + 60
+        }),
     };
     let why_not = |check: &checks::Check| {
         if options.skip_training && suite::is_training(check) {
