@@ -63,6 +63,9 @@ pub struct Built {
     /// What happened to the student's files: each file put back to its stub, and why.
     pub notes: Vec<String>,
     _folder: tempfile::TempDir,
+    /// Held while the folder is in use (see [`sweep`]); released after it
+    /// is removed.
+    _in_use: Lock,
 }
 
 /// The libtorch the kit builds against: `LIBTORCH`, or the kit's `.libtorch` link.
@@ -325,10 +328,12 @@ impl RunnerKit {
     /// submitted files back one at a time.
     pub fn build_runner(&self, submitted: &Submitted, timeout: Duration) -> Result<Built, String> {
         std::fs::create_dir_all(&self.builds).map_err(|e| format!("cannot create {}: {e}", self.builds.display()))?;
+        sweep(&self.builds);
         let folder = tempfile::Builder::new()
-            .prefix("build-")
+            .prefix(BUILD_PREFIX)
             .tempdir_in(&self.builds)
             .map_err(|e| format!("cannot make a build folder in {}: {e}", self.builds.display()))?;
+        let in_use = Lock::take(&folder.path().join(IN_USE))?;
         let tree = folder.path().join("tree");
         let copied = Command::new("cp")
             .args(["-a", "--reflink=auto"])
@@ -375,7 +380,38 @@ impl RunnerKit {
                 notes.push(format!("{file} does not compile, graded as not attempted: {}", runner_protocol::clean_message(&message)));
             }
         }
-        Ok(Built { binary: tree.join("target/debug/runner"), notes, _folder: folder })
+        Ok(Built { binary: tree.join("target/debug/runner"), notes, _folder: folder, _in_use: in_use })
+    }
+}
+
+/// A build folder's name starts so, in the builds folder.
+const BUILD_PREFIX: &str = "build-";
+/// The file in a build folder whose lock its grader holds while it builds and
+/// grades.
+const IN_USE: &str = ".in-use";
+/// How old a build folder's lock file must be before a sweep may take it.
+const SETTLED: Duration = Duration::from_secs(if cfg!(test) { 0 } else { 60 });
+
+/// Removes the build folders in `builds` that no grader holds: what a grader
+/// that was killed left behind (its folder's lock went with it). Only
+/// folders of the grader's own (a name it gives, with its lock file in) are
+/// touched, so a builds folder shared with others (a node's /tmp) is safe.
+fn sweep(builds: &Path) {
+    let Ok(entries) = std::fs::read_dir(builds) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let ours = entry.file_name().to_str().is_some_and(|n| n.starts_with(BUILD_PREFIX))
+            && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+        // A folder made a moment ago may not have its lock yet.
+        let settled = std::fs::metadata(path.join(IN_USE))
+            .and_then(|m| m.modified())
+            .is_ok_and(|made| made.elapsed().is_ok_and(|age| age >= SETTLED));
+        if !ours || !settled {
+            continue;
+        }
+        if let Some(_stale) = Lock::try_take(&path.join(IN_USE)) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
     }
 }
 
@@ -385,6 +421,15 @@ struct Lock {
 }
 
 impl Lock {
+    /// The lock on `path` if no one holds it, without waiting; `None` if
+    /// someone does, or the file is not there.
+    fn try_take(path: &Path) -> Option<Lock> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::OpenOptions::new().write(true).open(path).ok()?;
+        // SAFETY: flock on a descriptor this function owns.
+        (unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0).then_some(Lock { _file: file })
+    }
+
     fn take(path: &Path) -> Result<Lock, String> {
         use std::os::fd::AsRawFd;
         let file = std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
@@ -496,4 +541,24 @@ fn first_errors(diagnostics: &str) -> String {
 fn absolute(path: &Path) -> Result<PathBuf, String> {
     std::fs::create_dir_all(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     path.canonicalize().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use super::*;
+
+    #[test]
+    fn a_build_folder_no_grader_holds_is_swept_and_one_in_use_is_not() {
+        let builds = tempfile::tempdir().unwrap();
+        let (left, held, other) = (builds.path().join("build-left"), builds.path().join("build-held"), builds.path().join("build-other"));
+        for folder in [&left, &held, &other] {
+            std::fs::create_dir(folder).unwrap();
+        }
+        std::fs::write(left.join(IN_USE), "").unwrap();
+        let _holding = Lock::take(&held.join(IN_USE)).unwrap();
+        sweep(builds.path());
+        assert!(!left.exists(), "a folder its killed grader left is removed");
+        assert!(held.exists(), "a folder in use stays");
+        assert!(other.exists(), "a folder without the grader's lock file is not the grader's");
+    }
 }
