@@ -141,7 +141,7 @@ fn doubling_dilations<I: Bonus>() -> Result<(), String> {
             .map(|l| Window { kernel: rng.gen_range(1..=7), stride: 1, dilation: first << l })
             .collect();
         let (field, expected) = (I::receptive_field(&stack), solutions::dilated::receptive_field(&stack));
-        ensure(field == expected, || format!("receptive_field({stack:?}) is {field}, expected {expected}"))?;
+        ensure(field == expected, || format!("receptive_field({stack:?}) is {field}: {}", if field > expected { "too large" } else { "too small" }))?;
     }
     Ok(())
 }
@@ -180,7 +180,7 @@ fn random_stacks<I: Bonus>() -> Result<(), String> {
             solutions::dilated::receptive_field(&stack),
         );
         ensure(field == expected, || {
-            format!("receptive_field({stack:?}) is {field}, expected {expected}")
+            format!("receptive_field({stack:?}) is {field}: {}", if field > expected { "too large" } else { "too small" })
         })?;
     }
     Ok(())
