@@ -58,6 +58,7 @@ pub fn vgg_checks<I: Implementation>() -> Vec<Check> {
         check("dropout after fc6 and fc7 at the paper's rate, inverted, nothing else random", 1, vgg_dropout_rate::<I>),
         check("pre-trained VGG16 weights load by name", 1, vgg_pretrained::<I>),
         check("parameter count at full width", 1, vgg_parameter_count::<I>),
+        check("layers start as tch's defaults: Kaiming-uniform weights, zero biases", 1, vgg_initialisation::<I>),
     ]
 }
 
@@ -318,6 +319,49 @@ fn vgg_parameter_count<I: Implementation>() -> Result<(), String> {
     ensure(trainable == expected && fixed == 0, || {
         format!("vgg16 at full width has {trainable} trainable and {fixed} fixed parameters, expected {expected} and 0")
     })
+}
+
+/// How the backbone's layers start, as README states (tch's defaults, which
+/// a network trained from scratch needs): every weight uniform on [-b, b]
+/// with b = sqrt(6 / fan-in) (Kaiming's, for ReLU), every bias zero. Per
+/// layer, at a quarter of the width (so that even conv1_1 has 432 weights):
+/// no weight beyond b, and the mean of the squared weights within six of
+/// its standard errors of b^2 / 3 (for n uniform values that mean has a
+/// relative standard deviation of sqrt(0.8 / n)). A right initialisation
+/// fails it less than once in 10^8 gradings (six standard errors, 15
+/// layers); Caffe's habit of N(0, 0.01), Kaiming's normal form, or a fan-out
+/// in place of the fan-in fails it.
+fn vgg_initialisation<I: Implementation>() -> Result<(), String> {
+    let config = FcnConfig { width_divisor: 4, ..config() };
+    let (store, _) = backbone(I::vgg16, config);
+    let _guard = tch::no_grad_guard();
+    let mut variables: Vec<(String, Tensor)> = store.variables().into_iter().collect();
+    variables.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, tensor) in variables {
+        let values = tensor.to_kind(Kind::Double);
+        let largest = f64::try_from(values.abs().max()).unwrap_or(f64::NAN);
+        if name.ends_with(".bias") {
+            ensure(largest == 0.0, || format!("{name} does not start at zero (tch's default for a bias)"))?;
+            continue;
+        }
+        let size = tensor.size();
+        let fan_in = size[1..].iter().product::<i64>().max(1) as f64;
+        let bound = (6.0 / fan_in).sqrt();
+        ensure(largest <= bound * (1.0 + 1e-5), || {
+            format!("{name} starts with values beyond sqrt(6 / fan-in): not Kaiming-uniform (tch's default)")
+        })?;
+        let n = tensor.numel() as f64;
+        let mean_square = f64::try_from(values.square().mean(Kind::Double)).unwrap_or(f64::NAN);
+        let relative = mean_square / (bound * bound / 3.0) - 1.0;
+        ensure(relative.abs() <= 6.0 * (0.8 / n).sqrt(), || {
+            format!(
+                "{name} starts with weights whose spread is not Kaiming-uniform's (tch's default): their mean square \
+                 is {:+.0}% off",
+                100.0 * relative
+            )
+        })?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- exercise 3

@@ -45,6 +45,8 @@ const UPSCORE_KEEPS_ITS_OWN_TENSOR: u8 = 18;
 /// Every layer declared and wired, and the output scaled by 1e-30: the
 /// names, sizes, counts and gradients of a network, computing nothing.
 const COMPUTES_NOTHING: u8 = 19;
+/// The thirteen convolutions started as Caffe did, N(0, 0.01).
+const GAUSSIAN_INIT: u8 = 20;
 
 /// `xs`, tapped as `name` unless the mistake is to name nothing.
 fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
@@ -69,7 +71,12 @@ fn vgg16(path: &nn::Path, config: FcnConfig, mistake: u8) -> Backbone {
         .map(|&(name, width)| {
             let padding = if name == "conv1_1" && mistake != PADDING_MISSING { 100 } else { 1 };
             let out = config.channels(width);
-            let conv = nn::conv2d(path / name, in_channels, out, 3, nn::ConvConfig { padding, ..Default::default() });
+            let ws_init = if mistake == GAUSSIAN_INIT {
+                nn::Init::Randn { mean: 0.0, stdev: 0.01 }
+            } else {
+                nn::ConvConfig::default().ws_init
+            };
+            let conv = nn::conv2d(path / name, in_channels, out, 3, nn::ConvConfig { padding, ws_init, ..Default::default() });
             in_channels = out;
             (name.to_owned(), conv)
         })
@@ -265,6 +272,18 @@ fn a_network_that_computes_nothing_earns_no_point() {
         .map(|c| c.name)
         .collect();
     assert!(passed.is_empty(), "a network that computes nothing passes {passed:?}");
+}
+
+#[test]
+fn caffes_gaussian_initialisation_is_caught_by_that_check_alone() {
+    let failed: Vec<&str> = checks::networks::vgg_checks::<Mutant<GAUSSIAN_INIT>>()
+        .iter()
+        .filter(|c| !checks::run(c).passed())
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(failed, ["layers start as tch's defaults: Kaiming-uniform weights, zero biases"]);
+    let why = reason::<GAUSSIAN_INIT>("layers start as tch's defaults: Kaiming-uniform weights, zero biases");
+    assert!(why.contains("conv1_1.weight") && why.contains("Kaiming-uniform"), "{why}");
 }
 
 #[test]
