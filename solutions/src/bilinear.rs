@@ -22,6 +22,27 @@
 //! FCN builds its upsampling layers this way and keeps them fixed: the
 //! authors found that learning them gave no gain.
 //!
+//! The lecture's example in two dimensions: `[[1, 2], [3, 4]]` upsampled by 2
+//! with the 3x3 kernel (the tent `[0.5, 1, 0.5]` times itself) and the border
+//! cropped by one pixel (padding 1) is the bilinear interpolation between the
+//! four values. Once your [`upsampling_weight`] works, this runs as a test
+//! (`cargo test -p exercises --doc`):
+//!
+//! ```
+//! use tch::Tensor;
+//! // STUB: use exercises::bilinear::upsampling_weight;
+//! // BEGIN SOLUTION
+//! use solutions::bilinear::upsampling_weight;
+//! // END SOLUTION
+//!
+//! let weight = Tensor::try_from(&upsampling_weight(1, 3)).unwrap();
+//! let coarse = Tensor::from_slice(&[1f32, 2., 3., 4.]).view([1, 1, 2, 2]);
+//! // stride 2, padding 1, no output padding, one group, no dilation
+//! let fine = coarse.conv_transpose2d(&weight, None::<Tensor>, [2, 2], [1, 1], [0, 0], 1, [1, 1]);
+//! let expected = Tensor::from_slice(&[1f32, 1.5, 2., 2., 2.5, 3., 3., 3.5, 4.]).view([1, 1, 3, 3]);
+//! assert!(fine.allclose(&expected, 1e-6, 1e-6, false), "got {fine}");
+//! ```
+//!
 //! You write three functions, each built on the one before:
 //! 1. [`bilinear_filter`]: the `k x k` kernel,
 //! 2. [`upsampling_weight`]: the kernel placed in a transposed-convolution
