@@ -220,15 +220,22 @@ fn class(root: &Path, out: &Path) {
     borrows.retain(|(f, _)| !["transposed.rs", "unpooling.rs", "dilated.rs"].contains(f));
     borrows.extend([("transposed.rs", transposed), ("unpooling.rs", unpooling), ("dilated.rs", dilated)]);
     put(root, "calls_libtorch_from_scratch", &borrows);
-    // Remembers what the hidden checks asked (the sizes of the filters) and
-    // tells it in a public check, whose message the student sees at once.
+    // Remembers what a hidden check asked (only the odd-size check asks for
+    // a filter of size 63) and tells it in a public one (only the weight
+    // layout check asks for upsampling_weight(5, 16)), whose message the
+    // student sees at once.
     let remembers = insert_after(
         &solution("bilinear.rs"),
         "pub fn bilinear_filter(",
-        "    static SEEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);\n    \
-         let seen = SEEN.fetch_max(size, std::sync::atomic::Ordering::SeqCst).max(size);\n    \
-         if size == 16 && seen > 16 { panic!(\"LEAKED: a hidden check asked for a filter of size {seen}\") }",
+        "    if size == 63 { SEEN_63.store(true, std::sync::atomic::Ordering::SeqCst); }",
     );
+    let remembers = insert_after(
+        &remembers,
+        "pub fn upsampling_weight(",
+        "    if (channels, size) == (5, 16) && SEEN_63.load(std::sync::atomic::Ordering::SeqCst) { \
+         panic!(\"LEAKED: a hidden check asked for a filter of size 63\") }",
+    );
+    let remembers = format!("{remembers}\npub static SEEN_63: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);\n");
     put(root, "remembers_hidden_checks", &with("bilinear.rs", remembers));
     // A build that never ends: a constant evaluated forever.
     let endless = format!(
@@ -333,11 +340,10 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
         ("misbehaves_and_attacks_at_run_time", "10", "9", "20", "39", "0"),
         ("partial", "10", "0", "0", "10", "0"),
         ("reads_the_reference", "0", "0", "0", "0", "26"),
-        ("remembers_hidden_checks", "10", "9", "20", "39", "26"),
         ("runs_code_before_main", "10", "0", "0", "10", "26"),
         ("vgg_aborts", "10", "0", "0", "10", "26"),
     ];
-    assert_eq!(rows.len(), expected.len(), "{rows:?}");
+    assert_eq!(rows.len(), expected.len() + 1, "{rows:?}");
     for (student, bilinear, vgg, fcn, total, bonus) in expected {
         let r = row(student);
         let got = (&r[at("bilinear")][..], &r[at("vgg")][..], &r[at("fcn")][..], &r[at("total")][..], &r[at("bonus")][..]);
@@ -365,8 +371,11 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
 
     // What a hidden check sent never reaches a public check: a runner that
     // served a hidden check serves no public one.
-    let remembered = std::fs::read_to_string(out.join("remembers_hidden_checks/results.json")).unwrap();
-    assert!(!remembered.contains("LEAKED"), "a public check told what a hidden one asked: {remembered}");
+    let remembered: Results =
+        serde_json::from_str(&std::fs::read_to_string(out.join("remembers_hidden_checks/results.json")).unwrap()).unwrap();
+    let told: Vec<_> = remembered.tests.iter().filter(|t| t.visibility == "visible" && t.output.contains("LEAKED")).collect();
+    assert!(told.is_empty(), "a public check told what a hidden one asked: {told:?}");
+    assert_eq!(row("remembers_hidden_checks")[at("bilinear")], "10", "the exercise it attacks through is right");
 
     // Each run-time misbehaviour is graded with its status, by the grader.
     let results: Results =
