@@ -203,9 +203,9 @@ fn staged_training<I: Implementation>() -> Result<(), String> {
     };
     // The student's first: a network that does not build fails at once.
     let (student, student_scores) = run(&stages::<I>())?;
-    // The reference's run depends on the seed, the budget and the device
-    // alone: done once, then read back.
-    let key = format!("{:?} {} {:?}", settings.device, settings.seed, budget);
+    // The reference's run depends on the seed, the budget, the device and
+    // the training loop's revision alone: done once, then read back.
+    let key = format!("{:?} {} {:?} {}", settings.device, settings.seed, budget, fcn_train::train::REVISION);
     // Graders that share the cache (a class's tasks) train the reference
     // once: the first holds the lock while it trains, the others then read.
     let _lock = reference_file(&settings, &key).map(|file| CacheLock::take(&file.with_extension("lock")));

@@ -45,6 +45,11 @@ pub struct Schedule {
     pub input_scale: f64,
 }
 
+/// The training loop's revision: what a kept run (the grader's cache of the
+/// reference's training) was computed by. Raise it with any change that
+/// changes a run's results; 2: each step draws its own batch.
+pub const REVISION: u32 = 2;
+
 /// See [`Schedule::input_scale`].
 pub const FROM_SCRATCH_INPUT_SCALE: f64 = 1.0 / 58.0;
 
