@@ -72,36 +72,41 @@ pub fn write(root: &Path, losses: &ReferenceLosses) -> Result<(), String> {
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// Each of the first [`FIRST_STEPS`] steps' relative difference between
+/// `ours` and the kept `losses` (infinite for a NaN or a step missing).
+fn step_differences(ours: &[f64], kept: &[f64]) -> Vec<f64> {
+    (0..FIRST_STEPS)
+        .map(|i| match (ours.get(i), kept.get(i)) {
+            (Some(a), Some(b)) => {
+                let d = (a - b).abs() / b.abs().max(1e-12);
+                if d.is_nan() { f64::INFINITY } else { d }
+            }
+            _ => f64::INFINITY,
+        })
+        .collect()
+}
+
 /// The largest relative difference between `ours` and the kept `losses` over
 /// the first [`FIRST_STEPS`] steps (infinite for a NaN or a run too short).
 pub fn first_steps_difference(ours: &[f64], kept: &[f64]) -> f64 {
-    if ours.len() < FIRST_STEPS || kept.len() < FIRST_STEPS {
-        return f64::INFINITY;
-    }
-    ours[..FIRST_STEPS].iter().zip(&kept[..FIRST_STEPS]).fold(0.0, |largest: f64, (a, b)| {
-        let d = (a - b).abs() / b.abs().max(1e-12);
-        if d.is_nan() { f64::INFINITY } else { largest.max(d) }
-    })
+    step_differences(ours, kept).into_iter().fold(0.0, f64::max)
 }
 
 /// Ok when the first [`FIRST_STEPS`] losses of `ours` (FCN-32s's) are those
 /// of the kept run; otherwise the first step that differs and by how much.
 pub fn check_first_steps(ours: &[f64], kept: &ReferenceLosses) -> Result<(), String> {
     let first = kept.stages.first().ok_or("the kept file has no stage")?;
-    let difference = first_steps_difference(ours, &first.losses);
-    if difference <= FIRST_STEPS_TOLERANCE {
+    let differences = step_differences(ours, &first.losses);
+    let Some(step) = differences.iter().position(|&d| !below(d, FIRST_STEPS_TOLERANCE)) else {
         return Ok(());
-    }
-    let step = (0..FIRST_STEPS.min(ours.len()).min(first.losses.len()))
-        .find(|&i| !below((ours[i] - first.losses[i]).abs() / first.losses[i].abs().max(1e-12), FIRST_STEPS_TOLERANCE))
-        .unwrap_or(0);
+    };
     let (got, expected) = (ours.get(step).copied().unwrap_or(f64::NAN), first.losses.get(step).copied().unwrap_or(f64::NAN));
     Err(format!(
         "{}'s first {FIRST_STEPS} losses are not the kept run's: step {} differs by {:.2e} of the kept loss (the \
          tolerance is {FIRST_STEPS_TOLERANCE:.0e}): {got} against {expected}",
         first.network,
         step + 1,
-        (got - expected).abs() / expected.abs().max(1e-12),
+        differences[step],
     ))
 }
 

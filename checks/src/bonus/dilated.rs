@@ -135,15 +135,13 @@ fn doubling_dilations<I: Bonus>() -> Result<(), String> {
     // Beside the fixed stacks, random ones of stride 1: random kernels, each
     // dilation double the one before.
     let mut rng = StdRng::seed_from_u64(crate::check::case_seed(778));
-    for _ in 0..DRAWS {
+    (0..DRAWS).try_for_each(|_| {
         let first: i64 = rng.gen_range(1..=3);
         let stack: Vec<Window> = (0..rng.gen_range(1..=8))
             .map(|l| Window { kernel: rng.gen_range(1..=7), stride: 1, dilation: first << l })
             .collect();
-        let (field, expected) = (I::receptive_field(&stack), solutions::dilated::receptive_field(&stack));
-        ensure(field == expected, || format!("receptive_field({stack:?}) is {field}: {}", if field > expected { "too large" } else { "too small" }))?;
-    }
-    Ok(())
+        same_field::<I>(&stack)
+    })
 }
 
 /// The "rf size" of FCN-VGG16 in the paper's Table 1.
@@ -167,7 +165,7 @@ fn vgg16_receptive_field<I: Bonus>() -> Result<(), String> {
 
 fn random_stacks<I: Bonus>() -> Result<(), String> {
     let mut rng = StdRng::seed_from_u64(crate::check::case_seed(777));
-    for _ in 0..DRAWS {
+    (0..DRAWS).try_for_each(|_| {
         let stack: Vec<Window> = (0..rng.gen_range(1..=8))
             .map(|_| Window {
                 kernel: rng.gen_range(1..=7),
@@ -175,13 +173,16 @@ fn random_stacks<I: Bonus>() -> Result<(), String> {
                 dilation: rng.gen_range(1..=4),
             })
             .collect();
-        let (field, expected) = (
-            I::receptive_field(&stack),
-            solutions::dilated::receptive_field(&stack),
-        );
-        ensure(field == expected, || {
-            format!("receptive_field({stack:?}) is {field}: {}", if field > expected { "too large" } else { "too small" })
-        })?;
-    }
-    Ok(())
+        same_field::<I>(&stack)
+    })
+}
+
+/// The implementation's receptive field of a random `stack` is the
+/// reference's; the message says which way it is off, never the reference's
+/// number.
+fn same_field<I: Bonus>(stack: &[Window]) -> Result<(), String> {
+    let (field, expected) = (I::receptive_field(stack), solutions::dilated::receptive_field(stack));
+    ensure(field == expected, || {
+        format!("receptive_field({stack:?}) is {field}: {}", if field > expected { "too large" } else { "too small" })
+    })
 }
