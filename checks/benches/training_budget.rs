@@ -18,7 +18,7 @@ fn main() {
         args.iter().find(|a| *a != "cuda" && *a != "cpu").map_or("target/training-budget", String::as_str),
     );
     std::fs::create_dir_all(&out).expect("the output folder can be made");
-    Settings { device, seed: 0, artifacts: Some(out.clone()), cache: None, cases: 0 }.install();
+    Settings { device, artifacts: Some(out.clone()), ..Settings::default() }.install();
     println!("device {device:?}, {} threads; budget {:?}", tch::get_num_threads(), training::Budget::for_device(device));
     for check in training::checks::<Solutions>() {
         let started = Instant::now();

@@ -238,11 +238,37 @@ pub struct Settings {
     /// keeps each check's own cases (the kit's tests); a grading draws a
     /// fresh one, so that no answer can be worked out ahead.
     pub cases: u64,
+    /// The training checks' budget, when it is not the device's own.
+    pub budget: BudgetChoice,
+}
+
+/// A training budget chosen apart from the device the training runs on: the
+/// GPU's budget (the paper's width) can then be run on a CPU, for a few
+/// steps, to test the path a GPU grading takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BudgetChoice {
+    /// The budget of a GPU (`Some(true)`) or of a CPU (`Some(false)`), or
+    /// the training device's own (`None`).
+    pub gpu: Option<bool>,
+    /// Steps per stage, instead of the budget's.
+    pub steps: Option<usize>,
+    /// Images per step, instead of the budget's.
+    pub batch: Option<usize>,
+    /// Training images, instead of the budget's (and a quarter as many
+    /// validation images, at least one).
+    pub images: Option<usize>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { device: tch::Device::Cpu, seed: 0, artifacts: None, cache: None, cases: 0 }
+        Settings {
+            device: tch::Device::Cpu,
+            seed: 0,
+            artifacts: None,
+            cache: None,
+            cases: 0,
+            budget: BudgetChoice::default(),
+        }
     }
 }
 

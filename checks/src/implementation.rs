@@ -6,8 +6,41 @@
 //! each check can fail.
 
 use fcn_common::{Backbone, FcnConfig, FixedUpsampling, Window};
+use fcn_metrics::{Scores, evaluate};
+use fcn_train::train::{Batches, Schedule, Stage, Start, Trained};
 use ndarray::{Array2, Array4};
 use tch::{Tensor, nn};
+
+/// A network of the staged schedule, by the exercise that builds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Net {
+    Fcn32s,
+    Fcn16s,
+    Fcn8s,
+}
+
+impl Net {
+    /// The stage that trains `I`'s version of this network.
+    pub fn stage<I: Implementation>(self) -> Stage {
+        match self {
+            Net::Fcn32s => Stage { name: "FCN-32s", build: I::fcn32s },
+            Net::Fcn16s => Stage { name: "FCN-16s", build: I::fcn16s },
+            Net::Fcn8s => Stage { name: "FCN-8s", build: I::fcn8s },
+        }
+    }
+}
+
+/// What a training check asks an implementation to train: the data, the
+/// start and the schedule of `fcn_train::train::train_staged`, and the
+/// validation images the trained networks are scored on.
+#[derive(Clone, Copy)]
+pub struct TrainingRun<'a> {
+    pub config: FcnConfig,
+    pub start: Start<'a>,
+    pub train: &'a Batches,
+    pub val: &'a Batches,
+    pub schedule: &'a Schedule,
+}
 
 /// One crate's answers to the exercises, as plain functions.
 pub trait Implementation {
@@ -27,6 +60,23 @@ pub trait Implementation {
     fn fcn8s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
     /// Exercise 3: see `solutions::fcn8s::fcn8s_atonce`.
     fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
+
+    /// Exercise 4: `networks`, trained in stages with the kit's loop
+    /// (`fcn_train::train::train_staged`), each with its scores on the
+    /// validation images. Here, in this process; the grader's view of a
+    /// student's crate trains them in the student's runner instead, and
+    /// hands back the trained weights in the reference's networks, scored by
+    /// the grader itself.
+    fn train_staged(networks: &[Net], run: TrainingRun) -> Result<Vec<(Trained, Scores)>, String>
+    where
+        Self: Sized,
+    {
+        let stages: Vec<Stage> = networks.iter().map(|n| n.stage::<Self>()).collect();
+        let trained = fcn_train::train::train_staged(&stages, run.config, run.start, run.train, run.schedule)
+            .map_err(|e| e.to_string())?;
+        let classes = run.config.classes as usize;
+        Ok(trained.into_iter().map(|t| { let scores = evaluate(&t.net, run.val, classes); (t, scores) }).collect())
+    }
 }
 
 /// One crate's answers to the bonus exercises. Apart from [`Implementation`]

@@ -13,8 +13,8 @@ mod implementation;
 pub mod networks;
 pub mod training;
 
-pub use check::{Check, Exercise, Settings, Status, Track, Visibility, run};
-pub use implementation::{Bonus, Implementation, Solutions};
+pub use check::{BudgetChoice, Check, Exercise, Settings, Status, Track, Visibility, run};
+pub use implementation::{Bonus, Implementation, Net, Solutions, TrainingRun};
 
 // For `implementation!`, so that its users need not depend on these crates.
 #[doc(hidden)]

@@ -15,14 +15,14 @@ use std::path::Path;
 use fcn_common::FcnConfig;
 pub use fcn_train::experiment::Budget;
 use fcn_train::experiment::synthetic_splits;
-use fcn_metrics::{Scores, evaluate};
-use fcn_train::train::{Batches, Schedule, Stage, Start, Trained, train_staged};
+use fcn_metrics::Scores;
+use fcn_train::train::{Batches, Schedule, Start, Trained};
 use fcn_train::{pictures, voc};
 use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::check::{Check, Exercise, Settings, Track, ensure};
-use crate::{Implementation, Solutions};
+use crate::{Implementation, Net, Solutions, TrainingRun};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "training",
@@ -158,10 +158,9 @@ fn overfit<I: Implementation>() -> Result<(), String> {
     };
     let data = Batches::new(&photos, OVERFIT_DEVICE, schedule.input_scale);
     let config = FcnConfig { classes: 21, width_divisor: OVERFIT_WIDTH_DIVISOR };
-    let stage = [Stage { name: "FCN-8s", build: I::fcn8s }];
-    let trained = train_staged(&stage, config, Start::Like(Solutions::fcn8s), &data, &schedule)
-        .map_err(|e| e.to_string())?;
-    let accuracy = evaluate(&trained[0].net, &data, 21).pixel_accuracy;
+    let run = TrainingRun { config, start: Start::Like(Solutions::fcn8s), train: &data, val: &data, schedule: &schedule };
+    let trained = I::train_staged(&[Net::Fcn8s], run)?;
+    let accuracy = trained[0].1.pixel_accuracy;
     ensure(accuracy >= OVERFIT_PIXEL_ACCURACY, || {
         format!(
             "after {OVERFIT_STEPS} steps on the same {} photos, FCN-8s labels {:.1}% of their pixels right; a network \
@@ -173,18 +172,12 @@ fn overfit<I: Implementation>() -> Result<(), String> {
     })
 }
 
-/// FCN-32s, FCN-16s and FCN-8s of an implementation: the staged schedule.
-pub fn stages<I: Implementation>() -> [Stage; 3] {
-    [
-        Stage { name: "FCN-32s", build: I::fcn32s },
-        Stage { name: "FCN-16s", build: I::fcn16s },
-        Stage { name: "FCN-8s", build: I::fcn8s },
-    ]
-}
+/// The staged schedule: FCN-32s, then FCN-16s, then FCN-8s.
+pub const STAGES: [Net; 3] = [Net::Fcn32s, Net::Fcn16s, Net::Fcn8s];
 
 fn staged_training<I: Implementation>() -> Result<(), String> {
     let settings = Settings::current();
-    let budget = Budget::for_device(settings.device);
+    let budget = budget(&settings);
     let folder = tempfile::tempdir().map_err(|e| format!("the check cannot make a temporary folder: {e}"))?;
     let (train, val) = synthetic_splits(folder.path(), budget.data(settings.seed as u64))
         .map_err(|e| format!("the check cannot write its data: {e}"))?;
@@ -195,14 +188,13 @@ fn staged_training<I: Implementation>() -> Result<(), String> {
     // Both start from the reference's initial FCN-32s weights, so that the
     // only difference between the runs is the networks' code.
     let start = Start::Like(Solutions::fcn32s);
+    let training = TrainingRun { config, start, train: &train_batches, val: &val_batches, schedule: &schedule };
     // Each trained network, with its scores on the val split.
-    let run = |stages: &[Stage]| -> Result<(Vec<Trained>, Vec<Scores>), String> {
-        let trained = train_staged(stages, config, start, &train_batches, &schedule).map_err(|e| e.to_string())?;
-        let scores = trained.iter().map(|t| evaluate(&t.net, &val_batches, config.classes as usize)).collect();
-        Ok((trained, scores))
+    let run = |trained: Result<Vec<(Trained, Scores)>, String>| -> Result<(Vec<Trained>, Vec<Scores>), String> {
+        Ok(trained?.into_iter().unzip())
     };
     // The student's first: a network that does not build fails at once.
-    let (student, student_scores) = run(&stages::<I>())?;
+    let (student, student_scores) = run(I::train_staged(&STAGES, training))?;
     // The reference's run depends on the seed, the budget, the device and
     // the training loop's revision alone: done once, then read back.
     let key = format!("{:?} {} {:?} {}", settings.device, settings.seed, budget, fcn_train::train::REVISION);
@@ -212,7 +204,7 @@ fn staged_training<I: Implementation>() -> Result<(), String> {
     let reference_rows = match cached_reference(&settings, &key) {
         Some(rows) => rows,
         None => {
-            let (reference, scores) = run(&stages::<Solutions>()).expect("the reference trains");
+            let (reference, scores) = run(Solutions::train_staged(&STAGES, training)).expect("the reference trains");
             let rows: Vec<Row> = rows("reference", &reference, &scores).collect();
             keep_reference(&settings, &key, &rows);
             rows
@@ -245,6 +237,27 @@ fn staged_training<I: Implementation>() -> Result<(), String> {
         })?;
     }
     Ok(())
+}
+
+/// The budget `settings` choose: the device's own unless a budget is chosen
+/// apart from it, cut short (steps, batch, images) where that is asked.
+pub fn budget(settings: &Settings) -> Budget {
+    let gpu = settings.budget.gpu.unwrap_or(settings.device.is_cuda());
+    let mut budget = Budget::for_device(if gpu { Device::Cuda(0) } else { Device::Cpu });
+    if gpu != settings.device.is_cuda() {
+        budget.mode = format!("{}, run on the {}", budget.mode, if settings.device.is_cuda() { "gpu" } else { "cpu" });
+    }
+    let choice = settings.budget;
+    if choice.steps.is_some() || choice.batch.is_some() || choice.images.is_some() {
+        budget.mode = format!("{}, cut short", budget.mode);
+    }
+    budget.steps = choice.steps.unwrap_or(budget.steps);
+    budget.batch = choice.batch.unwrap_or(budget.batch);
+    if let Some(images) = choice.images {
+        budget.train_images = images;
+        budget.val_images = images.div_ceil(4);
+    }
+    budget
 }
 
 /// The cache file of the reference's rows for `key`.

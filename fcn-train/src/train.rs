@@ -140,6 +140,13 @@ impl Batches {
         Batches { images, masks, same_size }
     }
 
+    /// Batches of images (each 1 x 3 x H x W, preprocessed and scaled) and
+    /// their masks (each 1 x H x W, int64), as [`Batches::new`] makes them.
+    pub fn from_tensors(images: Vec<Tensor>, masks: Vec<Tensor>) -> Self {
+        let same_size = images.windows(2).all(|w| w[0].size() == w[1].size());
+        Batches { images, masks, same_size }
+    }
+
     pub fn len(&self) -> usize {
         self.images.len()
     }
@@ -296,6 +303,18 @@ pub enum Start<'a> {
     /// seed, copied by name: two implementations then start from the same
     /// weights, whatever order they create their layers in.
     Like(Build),
+    /// The weights in this store, copied by name (what [`Start::Like`]
+    /// makes, when it was made elsewhere: the grader sends a student's
+    /// runner the reference's start).
+    Weights(&'a nn::VarStore),
+}
+
+/// Where a stage's weights come from: the run's start (the first stage), or
+/// the stage before it.
+#[derive(Clone, Copy)]
+pub enum Origin<'a> {
+    Start(Start<'a>),
+    Previous(&'a nn::VarStore),
 }
 
 /// Trains the stages in order, each started from the one before
@@ -310,39 +329,75 @@ pub fn train_staged(
 ) -> Result<Vec<Trained>, fcn_common::WeightsError> {
     let mut trained: Vec<Trained> = Vec::new();
     for (n, stage) in stages.iter().enumerate() {
-        tch::manual_seed(schedule.seed + n as i64);
-        let store = nn::VarStore::new(schedule.device);
-        let net = (stage.build)(&store.root(), config);
-        match trained.last() {
-            Some(previous) => {
-                let transfer = fcn_common::init_from(&previous.store, &store)?;
-                let variables = store.variables();
-                let _guard = tch::no_grad_guard();
-                for name in transfer.new.iter().filter(|n| n.starts_with("score_")) {
-                    let _ = variables[name].shallow_clone().zero_();
-                }
-            }
-            None => match start {
-                Start::Fresh => {}
-                Start::Vgg16(weights) => {
-                    fcn_common::load_torchvision_vgg16(&store, weights)?;
-                }
-                Start::Like(build) => {
-                    tch::manual_seed(schedule.seed);
-                    let like = nn::VarStore::new(schedule.device);
-                    let _net = build(&like.root(), config);
-                    fcn_common::init_from(&like, &store)?;
-                }
-            },
-        }
-        let record = train(stage.name, &store, &net, train_data, schedule);
-        if let Some(folder) = &schedule.checkpoints {
-            let path = folder.join(format!("{}.safetensors", stage.name.to_lowercase().replace('-', "")));
-            if let Err(error) = std::fs::create_dir_all(folder).map_err(tch::TchError::from).and_then(|()| store.save(&path)) {
-                eprintln!("warning: could not save {}: {error}", path.display());
-            }
-        }
-        trained.push(Trained { record, store, net });
+        let from = trained.last().map_or(Origin::Start(start), |previous| Origin::Previous(&previous.store));
+        let next = train_stage(n, stage, config, from, train_data, schedule)?;
+        trained.push(next);
     }
     Ok(trained)
+}
+
+/// Stage `n` of a staged run (see [`train_staged`]): its network built with
+/// seed `schedule.seed + n`, started as `from` says, trained.
+pub fn train_stage(
+    n: usize,
+    stage: &Stage,
+    config: FcnConfig,
+    from: Origin,
+    train_data: &Batches,
+    schedule: &Schedule,
+) -> Result<Trained, fcn_common::WeightsError> {
+    let (store, net) = start_stage(n, stage, config, from, schedule)?;
+    Ok(finish_stage(stage, store, net, train_data, schedule))
+}
+
+/// The first half of [`train_stage`]: stage `n`'s network, built and
+/// started. What it started from may be dropped before [`finish_stage`]
+/// trains it (at the paper's width, half a gigabyte).
+pub fn start_stage(
+    n: usize,
+    stage: &Stage,
+    config: FcnConfig,
+    from: Origin,
+    schedule: &Schedule,
+) -> Result<(nn::VarStore, nn::FuncT<'static>), fcn_common::WeightsError> {
+    tch::manual_seed(schedule.seed + n as i64);
+    let store = nn::VarStore::new(schedule.device);
+    let net = (stage.build)(&store.root(), config);
+    match from {
+        Origin::Previous(previous) => {
+            let transfer = fcn_common::init_from(previous, &store)?;
+            let variables = store.variables();
+            let _guard = tch::no_grad_guard();
+            for name in transfer.new.iter().filter(|n| n.starts_with("score_")) {
+                let _ = variables[name].shallow_clone().zero_();
+            }
+        }
+        Origin::Start(Start::Fresh) => {}
+        Origin::Start(Start::Vgg16(weights)) => {
+            fcn_common::load_torchvision_vgg16(&store, weights)?;
+        }
+        Origin::Start(Start::Like(build)) => {
+            tch::manual_seed(schedule.seed);
+            let like = nn::VarStore::new(schedule.device);
+            let _net = build(&like.root(), config);
+            fcn_common::init_from(&like, &store)?;
+        }
+        Origin::Start(Start::Weights(weights)) => {
+            fcn_common::init_from(weights, &store)?;
+        }
+    }
+    Ok((store, net))
+}
+
+/// The second half of [`train_stage`]: trains the started network, and
+/// keeps its weights where the schedule says.
+pub fn finish_stage(stage: &Stage, store: nn::VarStore, net: nn::FuncT<'static>, train_data: &Batches, schedule: &Schedule) -> Trained {
+    let record = train(stage.name, &store, &net, train_data, schedule);
+    if let Some(folder) = &schedule.checkpoints {
+        let path = folder.join(format!("{}.safetensors", stage.name.to_lowercase().replace('-', "")));
+        if let Err(error) = std::fs::create_dir_all(folder).map_err(tch::TchError::from).and_then(|()| store.save(&path)) {
+            eprintln!("warning: could not save {}: {error}", path.display());
+        }
+    }
+    Trained { record, store, net }
 }

@@ -1,8 +1,8 @@
 //! Building a runner from a student's exercise files.
 //!
 //! The runner's build tree is the grader's own: a workspace of the hand-out's
-//! crates alone (`exercises` with the stubs, `fcn-common`, `libtorch-link`,
-//! `runner`, `runner-protocol`), their dependencies vendored, and a cargo
+//! crates alone (`exercises` with the stubs, `fcn-common`, `fcn-train`,
+//! `libtorch-link`, `runner`, `runner-protocol`), their dependencies vendored, and a cargo
 //! home whose only configuration is the grader's. No reference, hidden check,
 //! grader source or hidden data is in it. It is prepared and built once (the
 //! template, cached under the grader's folder); each submission is then built
@@ -25,9 +25,9 @@ use crate::sandbox::{Limits, Mount, Sandbox};
 use crate::submission::{EXERCISE_FILES, Submitted};
 
 /// The crates a runner is built from, as the kit has them.
-const CRATES: [&str; 5] = ["exercises", "fcn-common", "libtorch-link", "runner", "runner-protocol"];
+const CRATES: [&str; 6] = ["exercises", "fcn-common", "fcn-train", "libtorch-link", "runner", "runner-protocol"];
 /// Memory one process of a runner's build may allocate, in MiB.
-const BUILD_MEMORY_MIB: u64 = 4096;
+pub const BUILD_MEMORY_MIB: u64 = 4096;
 
 /// Where the sandboxed build sees its tree, the vendored sources and libtorch.
 const BUILD: &str = "/build";

@@ -30,20 +30,50 @@ pub struct Options {
     pub progress: bool,
 }
 
+/// Where a grading's runner comes from.
+pub enum RunnerSource<'a> {
+    /// Built now, from the submission, in this runner kit.
+    Build(&'a RunnerKit),
+    /// Built before, perhaps on another machine (`grader --build-only`),
+    /// and run here with this libtorch in this sandbox.
+    Prebuilt { folder: &'a Path, libtorch: PathBuf, sandbox: crate::sandbox::Sandbox },
+}
+
 /// Grades `submitted` with the runner kit `runner_kit`: the run, for the
 /// reports. `label` names what was graded in them.
 pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options: &Options) -> Result<Run, String> {
+    grade_from(RunnerSource::Build(runner_kit), submitted, label, options)
+}
+
+/// Screens `submitted` (a bonus file that calls the operation it must
+/// build from scratch is graded as not attempted, before anything of it is
+/// built) and builds its runner: the runner, and what happened to the files.
+pub fn build(runner_kit: &RunnerKit, submitted: &Submitted, timeout: Duration) -> Result<(crate::compile::Built, Vec<String>), String> {
+    let (screened, mut notes) = crate::scratch::screen(submitted);
+    let built = runner_kit.build_runner(&screened, timeout)?;
+    notes.extend(built.notes.iter().cloned());
+    Ok((built, notes))
+}
+
+/// [`grade`], with the runner from `source`.
+pub fn grade_from(source: RunnerSource, submitted: &Submitted, label: &str, options: &Options) -> Result<Run, String> {
     let started = Instant::now();
     let mut notes = submitted.notes.clone();
-    if !runner_kit.sandbox.is_sandboxed() {
-        notes.push("graded without a sandbox: the student's code ran as a plain process".to_owned());
+    let (binary, libtorch, sandbox, _built) = match source {
+        RunnerSource::Build(runner_kit) => {
+            let (built, built_notes) = build(runner_kit, submitted, options.build_timeout)?;
+            notes.extend(built_notes);
+            (built.binary.clone(), runner_kit.libtorch.clone(), runner_kit.sandbox.clone(), Some(built))
+        }
+        RunnerSource::Prebuilt { folder, libtorch, sandbox } => {
+            let prebuilt = crate::prebuilt::open(folder, submitted, &sandbox)?;
+            notes.extend(prebuilt.notes);
+            (prebuilt.binary, libtorch, sandbox, None)
+        }
+    };
+    if !sandbox.is_sandboxed() {
+        notes.insert(submitted.notes.len(), "graded without a sandbox: the student's code ran as a plain process".to_owned());
     }
-    // A bonus file that calls the operation it must build from scratch is
-    // graded as not attempted, before anything of it is built.
-    let (screened, refused) = crate::scratch::screen(submitted);
-    notes.extend(refused);
-    let built = runner_kit.build_runner(&screened, options.build_timeout)?;
-    notes.extend(built.notes.iter().cloned());
 
     // Fresh random cases for every grading, unless the caller fixed them.
     let cases = match options.settings.cases {
@@ -55,11 +85,13 @@ pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options
     let selected: Vec<usize> =
         (0..checks.len()).filter(|&i| options.only.is_none_or(|e| checks[i].exercise == e)).collect();
     let runner = RunnerSpec {
-        binary: built.binary.clone(),
-        libtorch: runner_kit.libtorch.clone(),
-        sandbox: runner_kit.sandbox.clone(),
+        binary,
+        libtorch,
+        sandbox: sandbox.clone(),
         threads: options.limits.threads,
+        // CUDA maps large ranges of address space: no memory limit there.
         memory_mib: if options.settings.device.is_cuda() { None } else { Some(options.limits.memory_mib) },
+        gpu: options.settings.device.is_cuda(),
         output_mib: options.limits.output_mib,
         // A runner starts no process (its seccomp filter), so its own CPU
         // time is its sandbox's: at most every selected check's time limit,
@@ -111,7 +143,7 @@ pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options
         graded,
         training,
         notes,
-        sandboxed: runner_kit.sandbox.is_sandboxed(),
+        sandboxed: sandbox.is_sandboxed(),
         cases,
     })
 }

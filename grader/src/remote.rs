@@ -93,14 +93,26 @@ pub fn watchdog(timeout: Duration) -> Option<std::sync::mpsc::Sender<()>> {
     Some(guard)
 }
 
+/// Whether a watchdog stopped this thread's runner.
+pub fn stopped_by_watchdog() -> bool {
+    CONNECTION.with_borrow(|slot| slot.as_ref().is_some_and(|(connection, _)| connection.timed_out.load(Ordering::SeqCst)))
+}
+
 /// Ends the check: the runner broke, and the grader says how.
-fn broken(why: String) -> ! {
+pub(crate) fn broken(why: String) -> ! {
     std::panic::panic_any(Status::Crashed(why))
 }
 
 /// Sends `request` with `tensors`; the reply, or the end of the check.
-fn call(request: &Request, tensors: &[(String, Tensor)]) -> (Reply, Tensors) {
-    let budget = reply_budget(request);
+pub(crate) fn call(request: &Request, tensors: &[(String, Tensor)]) -> (Reply, Tensors) {
+    call_within(request, tensors, reply_budget(request))
+}
+
+/// [`call`], reading a reply of at most `budget` bytes of tensors.
+pub(crate) fn call_within(request: &Request, tensors: &[(String, Tensor)], budget: u64) -> (Reply, Tensors) {
+    if let Err(why) = sendable(request, tensors) {
+        cannot_send(request, &why);
+    }
     let reply = CONNECTION.with_borrow_mut(|slot| {
         let (connection, _) = slot.as_mut().expect("the grader starts a runner before any check");
         let sent = write_frame(&mut connection.requests, request, tensors);
@@ -142,7 +154,7 @@ fn call(request: &Request, tensors: &[(String, Tensor)]) -> (Reply, Tensors) {
 /// shape is then still the student's answer, for the checks to judge), and
 /// the protocol's cap otherwise. The grader never reads, nor allocates for,
 /// more than its own request can call for.
-fn reply_budget(request: &Request) -> u64 {
+pub(crate) fn reply_budget(request: &Request) -> u64 {
     const SLACK: u64 = 64 << 10;
     let floats = |elements: u64| elements.saturating_mul(16).saturating_add(SLACK);
     let budget = match *request {
@@ -152,14 +164,41 @@ fn reply_budget(request: &Request) -> u64 {
             let kernel = fcn_common::upsampling_kernel_size(stride.clamp(1, 1 << 10)) as u64;
             floats((channels.max(0) as u64 * kernel).saturating_pow(2))
         }
+        Request::BeginTraining { .. } | Request::TrainingData { .. } | Request::StartWeights { .. } => SLACK,
+        Request::TrainStage { .. } => SLACK,
+        Request::TrainedWeights { count, .. } => (count.max(0) as u64).saturating_mul(4).saturating_add(SLACK),
         _ => runner_protocol::MAX_TENSOR_BYTES,
     };
     budget.min(runner_protocol::MAX_TENSOR_BYTES)
 }
 
+/// Whether the protocol can carry `request` with `tensors`: within the
+/// frame's caps, which the runner enforces as the grader does.
+fn sendable(request: &Request, tensors: &[(String, Tensor)]) -> Result<(), String> {
+    let header = serde_json::to_vec(request).map_or(u64::MAX, |json| json.len() as u64);
+    let bytes: u64 = tensors.iter().map(|(_, t)| (t.numel() * t.kind().elt_size_in_bytes()) as u64).sum();
+    if header > u64::from(runner_protocol::MAX_HEADER_BYTES) {
+        Err(format!("a request of {header} bytes (the protocol carries at most {})", runner_protocol::MAX_HEADER_BYTES))
+    } else if bytes > runner_protocol::MAX_TENSOR_BYTES {
+        Err(format!("{bytes} bytes of tensors (the protocol carries at most {})", runner_protocol::MAX_TENSOR_BYTES))
+    } else if tensors.len() > runner_protocol::MAX_TENSORS {
+        Err(format!("{} tensors (the protocol carries at most {})", tensors.len(), runner_protocol::MAX_TENSORS))
+    } else {
+        Ok(())
+    }
+}
+
+/// The grader's own request does not fit the protocol: the grader's error,
+/// never a verdict on the student. It stops with exit status 2.
+fn cannot_send(request: &Request, why: &str) -> ! {
+    let call = serde_json::to_value(request).ok().and_then(|v| v.get("call").cloned()).unwrap_or_default();
+    eprintln!("grader: error: the grader cannot send its request {call} to the runner: {why}; this is the grader's fault, not the student's");
+    std::process::exit(2)
+}
+
 /// The tensors named in `names`, in that order; each of `kind`, at most 4
 /// dimensions. Anything else in the reply ends the check.
-fn expect(mut tensors: Tensors, names: &[&str], kind: Kind) -> Vec<Tensor> {
+pub(crate) fn expect(mut tensors: Tensors, names: &[&str], kind: Kind) -> Vec<Tensor> {
     if tensors.len() != names.len() {
         broken(format!("the runner replied with {} tensors where {} were due", tensors.len(), names.len()));
     }
@@ -188,7 +227,7 @@ fn number(request: Request, tensors: &[(String, Tensor)]) -> f64 {
     }
 }
 
-fn config(config: FcnConfig) -> Config {
+pub(crate) fn config(config: FcnConfig) -> Config {
     Config { classes: config.classes, width_divisor: config.width_divisor }
 }
 
@@ -406,6 +445,13 @@ impl Implementation for Remote {
     fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
         network(path, Network::Fcn8sAtOnce, config)
     }
+
+    fn train_staged(
+        networks: &[checks::Net],
+        run: checks::TrainingRun,
+    ) -> Result<Vec<(fcn_train::train::Trained, fcn_metrics::Scores)>, String> {
+        crate::remote_training::train_staged(networks, run)
+    }
 }
 
 fn operate(operation: Operation, arguments: &[i64], tensors: &[(String, Tensor)]) -> Tensor {
@@ -517,5 +563,30 @@ mod tests {
         // A stride the runner chose cannot size the budget: the request's does.
         assert!(reply_budget(&Request::BilinearUpsampling { channels: 3, stride: 2 }) < 1 << 20);
         assert!(reply_budget(&Request::BilinearUpsampling { channels: 3, stride: i64::MAX }) <= runner_protocol::MAX_TENSOR_BYTES);
+        // A piece of trained weights: what was asked for, not the cap.
+        let piece = Request::TrainedWeights { name: "fc6.weight".into(), offset: 0, count: crate::remote_training::PIECE };
+        assert!(reply_budget(&piece) < (4 * crate::remote_training::PIECE as u64) + (1 << 20));
+        assert!(reply_budget(&Request::BeginTraining { device: runner_protocol::Compute::Cpu }) < 1 << 20);
+    }
+
+    #[test]
+    fn a_request_the_protocol_cannot_carry_is_known_before_it_is_sent() {
+        // A full-width FCN-8s's weights in one frame: 537 MB, over the cap.
+        // (Never written to: the pages are not touched.)
+        let weights = Tensor::empty([134_400_000], (Kind::Float, Device::Cpu));
+        let request = Request::Forward {
+            network: Network::Fcn8s,
+            config: Config { classes: 21, width_divisor: 1 },
+            train: true,
+            seed: 0,
+            keep: true,
+            taps: false,
+        };
+        let refused = sendable(&request, &[("weight.all".to_owned(), weights.shallow_clone())]);
+        assert!(matches!(refused, Err(ref why) if why.contains("537600000 bytes of tensors")), "{refused:?}");
+        // The same weights in the training path's pieces each fit.
+        let piece = weights.narrow(0, 0, crate::remote_training::PIECE);
+        let start = Request::StartWeights { name: "fc6.weight".into(), shape: vec![134_400_000], offset: 0 };
+        assert_eq!(sendable(&start, &[("piece".to_owned(), piece)]), Ok(()));
     }
 }

@@ -35,15 +35,23 @@ pub struct Mount {
     /// Where the program sees it.
     pub inside: PathBuf,
     pub writable: bool,
+    /// A device node, usable as a device (bubblewrap's `--dev-bind`).
+    pub device: bool,
 }
 
 impl Mount {
     pub fn read_only(host: impl Into<PathBuf>, inside: impl Into<PathBuf>) -> Self {
-        Mount { host: host.into(), inside: inside.into(), writable: false }
+        Mount { host: host.into(), inside: inside.into(), writable: false, device: false }
     }
 
     pub fn writable(host: impl Into<PathBuf>, inside: impl Into<PathBuf>) -> Self {
-        Mount { host: host.into(), inside: inside.into(), writable: true }
+        Mount { host: host.into(), inside: inside.into(), writable: true, device: false }
+    }
+
+    /// The device node `node`, at the same path inside.
+    pub fn device(node: impl Into<PathBuf>) -> Self {
+        let node = node.into();
+        Mount { host: node.clone(), inside: node, writable: true, device: true }
     }
 }
 
@@ -207,7 +215,10 @@ impl Sandbox {
                     "--tmpfs",
                     "/tmp",
                 ]);
-                for system in ["/usr", "/etc/alternatives", "/etc/ld.so.cache"] {
+                // The processor's topology and caches, read-only: libtorch
+                // sizes its kernels and threads from them (without them, the
+                // same training ran 15 to 30% slower in the sandbox).
+                for system in ["/usr", "/etc/alternatives", "/etc/ld.so.cache", "/sys/devices/system/cpu"] {
                     if Path::new(system).exists() {
                         command.args(["--ro-bind", system, system]);
                     }
@@ -234,7 +245,12 @@ impl Sandbox {
                     command.args(["--perms", "0755", "--dir"]).arg(folder);
                 }
                 for mount in mounts {
-                    command.arg(if mount.writable { "--bind" } else { "--ro-bind" }).arg(&mount.host).arg(&mount.inside);
+                    let how = match (mount.device, mount.writable) {
+                        (true, _) => "--dev-bind",
+                        (false, true) => "--bind",
+                        (false, false) => "--ro-bind",
+                    };
+                    command.arg(how).arg(&mount.host).arg(&mount.inside);
                 }
                 for (key, value) in env {
                     command.args(["--setenv", key, value]);
@@ -281,4 +297,21 @@ fn set_limits(limits: Limits) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_node_is_bound_as_a_device_and_nothing_else_is() {
+        let sandbox = Sandbox { bwrap: Some(PathBuf::from("bwrap")) };
+        let mounts = [Mount::read_only("/a", "/in/a"), Mount::writable("/b", "/in/b"), Mount::device("/dev/nvidia0")];
+        let command = sandbox.command(Path::new("/in/a/program"), &[], &mounts, &[], Path::new("/"), Limits::default());
+        let args = command.get_args().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
+        assert!(args.contains("--ro-bind /a /in/a") && args.contains("--bind /b /in/b"), "{args}");
+        assert!(args.contains("--dev-bind /dev/nvidia0 /dev/nvidia0"), "{args}");
+        assert_eq!(args.matches("--dev-bind").count(), 1, "{args}");
+        assert!(args.contains("--dev /dev"), "the sandbox's own /dev, with the node bound into it: {args}");
+    }
 }

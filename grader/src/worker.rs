@@ -59,6 +59,9 @@ pub struct RunnerSpec {
     pub output_mib: u64,
     /// CPU seconds the runner may use over its life, all threads together.
     pub cpu_seconds: Option<u64>,
+    /// The runner computes on the GPU: its sandbox gets NVIDIA's device
+    /// nodes (`crate::device::gpu_mounts`) and `CUDA_VISIBLE_DEVICES`.
+    pub gpu: bool,
 }
 
 impl RunnerSpec {
@@ -68,7 +71,12 @@ impl RunnerSpec {
         let mut mounts = vec![Mount::read_only(&self.binary, "/runner/runner")];
         mounts.extend(crate::compile::libtorch_mounts(&self.libtorch));
         let program = self.sandbox.path_of(&mounts[0]).to_owned();
-        let env = [("FCN_RUNNER_THREADS", self.threads.to_string()), ("OMP_NUM_THREADS", self.threads.to_string())];
+        let mut env = vec![("FCN_RUNNER_THREADS", self.threads.to_string()), ("OMP_NUM_THREADS", self.threads.to_string())];
+        if self.gpu {
+            let visible = std::env::var("CUDA_VISIBLE_DEVICES").ok();
+            mounts.extend(crate::device::gpu_mounts(Path::new("/dev"), visible.as_deref()));
+            env.extend(visible.map(|v| ("CUDA_VISIBLE_DEVICES", v)));
+        }
         let limits = sandbox::Limits {
             cpu_seconds: self.cpu_seconds,
             memory_mib: self.memory_mib,
@@ -154,8 +162,12 @@ impl Worker {
         let watchdog = crate::remote::watchdog(limits.timeout);
         let status = out_of_memory_as_crash(checks::run(check), spec.memory_mib);
         drop(watchdog);
-        if !matches!(status, Status::Passed | Status::Wrong(_) | Status::NotAttempted | Status::Panicked(_)) {
-            // A runner that died, hung or broke the protocol is not used again.
+        if !matches!(status, Status::Passed | Status::Wrong(_) | Status::NotAttempted | Status::Panicked(_))
+            || crate::remote::stopped_by_watchdog()
+        {
+            // A runner that died, hung or broke the protocol is not used
+            // again; nor one the watchdog stopped after the check's last
+            // call to it (the check's own work ran on past its time).
             crate::remote::disconnect();
         }
         let status = match status {

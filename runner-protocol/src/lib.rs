@@ -71,6 +71,37 @@ pub enum Score {
     FrequencyWeightedIu,
 }
 
+/// Where the runner trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compute {
+    Cpu,
+    /// The first GPU the runner sees.
+    Cuda,
+}
+
+/// The split a batch of training data belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// Images and masks the networks train on.
+    Train,
+    /// Images alone: the runner predicts their pixels' classes.
+    Val,
+}
+
+/// `fcn_train::train::Schedule` on the wire: how a stage trains.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Training {
+    pub steps: usize,
+    pub batch: usize,
+    pub learning_rate: f64,
+    pub momentum: f64,
+    pub weight_decay: f64,
+    pub seed: i64,
+}
+
 /// What the grader asks. The tensors each request takes, and those its reply
 /// carries, are named in the variant's docs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +139,32 @@ pub enum Request {
     ConfusionMatrix { classes: usize },
     /// Bonus exercise 8, on `hist` (i64, classes x classes). Reply: `number`.
     Score { score: Score },
+    /// A staged training run, 1: forgets any run before and starts one on
+    /// `device`. The requests up to [`Request::TrainedWeights`] then fill
+    /// it in. Reply: nothing.
+    BeginTraining { device: Compute },
+    /// A staged training run, 2: images (`images`, f32, N x 3 x H x W, as
+    /// the training loop feeds them) added after those sent before to
+    /// `split`, with their masks (`masks`, u8, N x H x W, 255 void) for the
+    /// training split. Reply: nothing.
+    TrainingData { split: Split },
+    /// A staged training run, 3: one piece of a variable the first stage
+    /// starts from (copied by name, as `fcn_common::init_from` does): the
+    /// elements from `offset` on of the flattened variable `name` of shape
+    /// `shape`, as `piece` (f32). Reply: nothing.
+    StartWeights { name: String, shape: Vec<i64>, offset: i64 },
+    /// A staged training run, 4: builds `network` and trains it with the
+    /// kit's loop (`fcn_train::train::train_stage`), started from the weights
+    /// sent (the first stage) or from the stage trained before. Reply: the
+    /// trained network's listing; `number`, the seconds it trained;
+    /// `losses` (f32, one per step); and `prediction.<k>` (u8, N x H x W),
+    /// the predicted class of every pixel of the k-th batch of validation
+    /// images sent.
+    TrainStage { network: Network, config: Config, training: Training },
+    /// A staged training run, 5: `count` elements from `offset` on of the
+    /// flattened variable `name` of the stage trained last. Reply: `output`
+    /// (f32, count).
+    TrainedWeights { name: String, offset: i64, count: i64 },
 }
 
 /// One variable of a store the runner built.

@@ -29,6 +29,14 @@ struct Kept {
 }
 
 mod confine;
+mod training;
+
+/// What the runner keeps between requests.
+#[derive(Default)]
+struct State {
+    kept: Option<Kept>,
+    training: Option<training::Session>,
+}
 
 fn main() {
     let replies = reply_pipe();
@@ -43,7 +51,7 @@ fn main() {
     }
     let mut requests = BufReader::new(std::io::stdin().lock());
     let mut replies = BufWriter::new(replies);
-    let mut kept = None;
+    let mut state = State::default();
     loop {
         let (request, tensors) = match read_frame::<Request>(&mut requests) {
             Ok(Some(frame)) => frame,
@@ -53,7 +61,7 @@ fn main() {
                 std::process::exit(3);
             }
         };
-        let (reply, out) = match panic::catch_unwind(AssertUnwindSafe(|| answer(request, tensors, &mut kept))) {
+        let (reply, out) = match panic::catch_unwind(AssertUnwindSafe(|| answer(request, tensors, &mut state))) {
             Ok(done) => done,
             Err(payload) => {
                 let message = panic_message(payload.as_ref());
@@ -102,7 +110,8 @@ fn number(value: f64) -> (Reply, Tensors) {
     (Reply::Done { listing: Vec::new(), number: Some(value) }, Vec::new())
 }
 
-fn answer(request: Request, tensors: Tensors, kept: &mut Option<Kept>) -> (Reply, Tensors) {
+fn answer(request: Request, tensors: Tensors, state: &mut State) -> (Reply, Tensors) {
+    let State { kept, training } = state;
     let mut named: HashMap<String, Tensor> = tensors.into_iter().collect();
     let mut take = |name: &str| named.remove(name).unwrap_or_else(|| panic!("the grader sent no tensor {name}"));
     use exercises::*;
@@ -221,7 +230,32 @@ fn answer(request: Request, tensors: Tensors, kept: &mut Option<Kept>) -> (Reply
                 Score::FrequencyWeightedIu => metrics::frequency_weighted_iu(&hist),
             })
         }
+        Request::BeginTraining { device } => {
+            *kept = None;
+            *training = None;
+            *training = Some(training::Session::begin(device));
+            done(Vec::new())
+        }
+        Request::TrainingData { split } => {
+            let masks = (split == runner_protocol::Split::Train).then(|| take("masks"));
+            session(training).data(split, take("images"), masks);
+            done(Vec::new())
+        }
+        Request::StartWeights { name, shape, offset } => {
+            session(training).start_weights(&name, &shape, offset, &take("piece"));
+            done(Vec::new())
+        }
+        Request::TrainStage { network, config, training: schedule } => {
+            session(training).train_stage(network, config, schedule)
+        }
+        Request::TrainedWeights { name, offset, count } => {
+            done(vec![("output".into(), session(training).weights(&name, offset, count))])
+        }
     }
+}
+
+fn session(training: &mut Option<training::Session>) -> &mut training::Session {
+    training.as_mut().expect("a training run begins with BeginTraining")
 }
 
 /// A network's forward pass: its named outputs.

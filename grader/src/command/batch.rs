@@ -89,6 +89,14 @@ pub struct BatchArgs {
     #[arg(long = "sbatch", value_name = "OPTION", allow_hyphen_values = true, requires = "slurm")]
     pub sbatch: Vec<String>,
 
+    /// With --slurm: build the runners in a job array of their own, before
+    /// the grading array, with this option for its sbatch (given once per
+    /// option, as --sbatch is): for example CPU nodes that have Rust for
+    /// the builds, GPU nodes for the grading (--build-sbatch=--partition=cpu
+    /// --sbatch=--partition=gpu).
+    #[arg(long = "build-sbatch", value_name = "OPTION", allow_hyphen_values = true, requires = "slurm")]
+    pub build_sbatch: Vec<String>,
+
     /// With --slurm: submit the job array and return; gather later with
     /// --gather.
     #[arg(long, requires = "slurm")]
@@ -104,6 +112,11 @@ pub struct BatchArgs {
     /// of OUT/.slurm/tasks.txt (`grader batch --slurm` writes both).
     #[arg(long, value_name = "N", hide = true, conflicts_with_all = ["slurm", "gather"])]
     pub slurm_task: Option<usize>,
+
+    /// The task of a Slurm build array to run: builds the runner of the
+    /// student on that line of OUT/.slurm/tasks.txt.
+    #[arg(long, value_name = "N", hide = true, conflicts_with_all = ["slurm", "gather", "slurm_task"])]
+    pub slurm_build_task: Option<usize>,
 }
 
 /// Where a class's training checks run. There is no "auto": tasks on a
@@ -148,6 +161,10 @@ pub fn run(args: BatchArgs) -> Result<(), String> {
     options(&args, &kit, 1, 1)?;
     let sandbox = crate::sandbox::Sandbox::choose(args.unsandboxed, true)?;
     let cache = kit.join("target/grader/runner");
+    if let Some(task) = args.slurm_build_task {
+        let runner_kit = RunnerKit::open(&kit, &cache, sandbox, &std::env::temp_dir())?;
+        return crate::command::slurm::build_task(&runner_kit, &out, &students, task, &args);
+    }
     if let Some(task) = args.slurm_task {
         // A task shares the template and builds in a folder of the node's own.
         let runner_kit = RunnerKit::open(&kit, &cache, sandbox, &std::env::temp_dir())?;
@@ -171,7 +188,8 @@ pub fn run(args: BatchArgs) -> Result<(), String> {
         |_| (),
         |(), submission| {
             let name = crate::submission::folder_name(submission);
-            grade_one(&runner_kit, &out, submission, &name, args.force, &options).unwrap_or_else(|why| Row::not_graded(&name, why))
+            grade_one(&runner_kit, None, &out, submission, &name, args.force, &options)
+                .unwrap_or_else(|why| Row::not_graded(&name, why))
         },
     );
     finish(&out, rows)
@@ -269,6 +287,7 @@ impl Row {
 /// the grade.
 pub fn grade_one(
     runner_kit: &RunnerKit,
+    prebuilt: Option<&Path>,
     out: &Path,
     submission: &Path,
     name: &str,
@@ -292,7 +311,19 @@ pub fn grade_one(
         settings: Settings { artifacts: Some(folder.clone()), ..options.settings.clone() },
         ..options.clone()
     };
-    let run = crate::grading::grade(runner_kit, &submitted, name, &options)?;
+    // A runner built for these files (by a build array) is graded as it is;
+    // any other is built now.
+    let run = match prebuilt.filter(|folder| crate::prebuilt::open(folder, &submitted, &runner_kit.sandbox).is_ok()) {
+        Some(folder) => {
+            let source = crate::grading::RunnerSource::Prebuilt {
+                folder,
+                libtorch: runner_kit.libtorch.clone(),
+                sandbox: runner_kit.sandbox.clone(),
+            };
+            crate::grading::grade_from(source, &submitted, name, &options)?
+        }
+        None => crate::grading::grade(runner_kit, &submitted, name, &options)?,
+    };
     let json = serde_json::to_string_pretty(&report::gradescope(&run)).expect("results serialise");
     write(&folder.join("results.json"), &json)?;
     write(&folder.join("results.md"), report::markdown(&run))?;

@@ -34,6 +34,17 @@ pub struct GradeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     build_timeout: u64,
 
+    /// Only build the runner, into DIR, for `--runner DIR` to grade with,
+    /// here or on another machine (one without Rust: a GPU node).
+    #[arg(long, value_name = "DIR", conflicts_with = "runner")]
+    build_only: Option<PathBuf>,
+
+    /// Grade with the runner built in DIR by `--build-only` from the same
+    /// files (no build here: this machine needs libtorch and bubblewrap,
+    /// not Rust).
+    #[arg(long, value_name = "DIR")]
+    runner: Option<PathBuf>,
+
     /// The kit's folder (default: the one this grader was built in).
     #[arg(long, value_name = "DIR")]
     kit: Option<PathBuf>,
@@ -50,6 +61,27 @@ pub struct GradeArgs {
     /// one named.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
+
+    /// The training checks' budget: the device's own (auto), or the one
+    /// named, on whichever device they run (`--training-budget gpu
+    /// --device cpu` runs the paper's width on the CPU).
+    #[arg(long, value_enum, default_value_t = BudgetKind::Auto)]
+    training_budget: BudgetKind,
+
+    /// Steps per training stage, instead of the budget's. With
+    /// --training-batch and --training-images, a dry run of the training
+    /// path: the verdicts then test the path more than the networks.
+    #[arg(long, value_name = "N")]
+    training_steps: Option<usize>,
+
+    /// Images per training step, instead of the budget's.
+    #[arg(long, value_name = "N")]
+    training_batch: Option<usize>,
+
+    /// Training images, instead of the budget's (and a quarter as many
+    /// validation images, at least one).
+    #[arg(long, value_name = "N")]
+    training_images: Option<usize>,
 
     /// Do not run the training checks (they show as skipped).
     #[arg(long)]
@@ -115,14 +147,40 @@ pub fn run(args: &GradeArgs) -> Result<(), String> {
         }
     };
     let sandbox = Sandbox::choose(args.unsandboxed, others)?;
+    if let Some(folder) = &args.build_only {
+        let runner_kit = compile::RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
+        crate::prebuilt::build(&runner_kit, &submitted, Duration::from_secs(args.build_timeout), folder)?;
+        show(&format!("Built the runner of {label} in {}\n", folder.display()));
+        return Ok(());
+    }
     let device = crate::device::resolve(args.device)?;
     let artifacts = args.json.parent().filter(|f| !f.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
     let _ = std::fs::remove_file(artifacts.join(checks::training::TABLE_FILE));
     let cache = Some(kit.join("target/grader/cache"));
     let cases = args.cases.unwrap_or(0);
-    let options = options(args, only, Settings { device, seed: args.seed, artifacts: Some(artifacts), cache, cases });
-    let runner_kit = compile::RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
-    let run = grading::grade(&runner_kit, &submitted, &label, &options)?;
+    let budget = checks::BudgetChoice {
+        gpu: args.training_budget.gpu(),
+        steps: args.training_steps,
+        batch: args.training_batch,
+        images: args.training_images,
+    };
+    for (option, value) in [("steps", args.training_steps), ("batch", args.training_batch), ("images", args.training_images)] {
+        if value == Some(0) {
+            return Err(format!("--training-{option} must be at least 1"));
+        }
+    }
+    let settings = Settings { device, seed: args.seed, artifacts: Some(artifacts), cache, cases, budget };
+    let options = options(args, only, settings);
+    let run = match &args.runner {
+        Some(folder) => {
+            let source = grading::RunnerSource::Prebuilt { folder, libtorch: compile::libtorch(&kit)?, sandbox };
+            grading::grade_from(source, &submitted, &label, &options)?
+        }
+        None => {
+            let runner_kit = compile::RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
+            grading::grade(&runner_kit, &submitted, &label, &options)?
+        }
+    };
 
     show(&report::terminal(&run, args.verbose));
     let markdown_path = args.json.with_extension("md");
@@ -131,6 +189,24 @@ pub fn run(args: &GradeArgs) -> Result<(), String> {
     write(&markdown_path, report::markdown(&run))?;
     show(&format!("Reports: {} and {}\n", args.json.display(), markdown_path.display()));
     Ok(())
+}
+
+/// The training budgets `--training-budget` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BudgetKind {
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+impl BudgetKind {
+    pub fn gpu(self) -> Option<bool> {
+        match self {
+            BudgetKind::Auto => None,
+            BudgetKind::Cpu => Some(false),
+            BudgetKind::Gpu => Some(true),
+        }
+    }
 }
 
 /// The grading options the command line gives.

@@ -36,6 +36,10 @@ const TASKS: &str = "tasks.txt";
 const JOB: &str = "job";
 /// The job script.
 const SCRIPT: &str = "grade.sh";
+/// The build array's job script (`--build-sbatch`).
+const BUILD_SCRIPT: &str = "build.sh";
+/// Where the build array puts each student's runner.
+const RUNNERS: &str = "runners";
 
 /// Submits a task for each student in `students` without an up-to-date
 /// record (all of them with --force); unless --no-wait, waits for the
@@ -63,6 +67,7 @@ pub fn submit(out: &Path, students: &[PathBuf], args: &BatchArgs, options: &Opti
     let script = folder.join(SCRIPT);
     write(&script, &job_script(out, args)?)?;
 
+    let build_job = if args.build_sbatch.is_empty() { None } else { Some(submit_builds(out, to_grade.len(), args, options)?) };
     let (minutes, memory_mib) = task_limits(options);
     let mut sbatch = Command::new("sbatch");
     sbatch
@@ -76,6 +81,11 @@ pub fn submit(out: &Path, students: &[PathBuf], args: &BatchArgs, options: &Opti
         .arg(format!("--chdir={}", out.display()));
     if args.device == BatchDevice::Cuda && !options.skip_training {
         sbatch.arg("--gres=gpu:1");
+    }
+    if let Some(job) = build_job {
+        // After every build, whatever became of it: a task whose runner is
+        // missing builds it itself, or fails and is named.
+        sbatch.arg(format!("--dependency=afterany:{job}"));
     }
     // The instructor's options last: where sbatch takes the last of an
     // option given twice, theirs win.
@@ -115,6 +125,57 @@ pub fn submit(out: &Path, students: &[PathBuf], args: &BatchArgs, options: &Opti
     }
     println!("Job array {job} finished.");
     batch::finish(out, gather(out, students))
+}
+
+/// Where build task N puts the runner of the student it builds.
+fn runners(out: &Path, name: &str) -> PathBuf {
+    out.join(FOLDER).join(RUNNERS).join(name)
+}
+
+/// Submits the build array (`--build-sbatch`): task N builds the runner of
+/// the student on line N of tasks.txt. Returns its job id; the grading
+/// array runs after it.
+fn submit_builds(out: &Path, tasks: usize, args: &BatchArgs, options: &Options) -> Result<u64, String> {
+    let folder = out.join(FOLDER);
+    let script = folder.join(BUILD_SCRIPT);
+    let grading = job_script(out, args)?;
+    let building = grading.replace("--slurm-task", "--slurm-build-task").replace("task N of the job array grades", "task N of the build array builds the runner of");
+    write(&script, &building)?;
+    // A build per exercise file at most (see task_limits), and the build's
+    // processes' memory with the grader's.
+    let minutes = ((crate::submission::EXERCISE_FILES.len() as u64 + 1) * options.build_timeout.as_secs() + 600).div_ceil(60);
+    let memory_mib = crate::compile::BUILD_MEMORY_MIB + 2048;
+    let output = Command::new("sbatch")
+        .arg("--parsable")
+        .arg("--job-name=fcn-build")
+        .arg(format!("--array=0-{}", tasks - 1))
+        .arg(format!("--cpus-per-task={}", args.task_cores.max(1)))
+        .arg(format!("--mem={memory_mib}M"))
+        .arg(format!("--time={minutes}"))
+        .arg(format!("--output={}/build_%A_%a.out", folder.display()))
+        .arg(format!("--chdir={}", out.display()))
+        .args(&args.build_sbatch)
+        .arg(&script)
+        .output()
+        .map_err(|e| format!("cannot run sbatch: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let job = stdout.lines().next().and_then(|line| line.split(';').next()).and_then(|id| id.trim().parse::<u64>().ok());
+    let job = job.ok_or_else(|| {
+        format!("sbatch did not submit the build array ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim())
+    })?;
+    println!("Building {tasks} runner(s) in job array {job}, then grading");
+    Ok(job)
+}
+
+/// Build task `index`: builds the runner of the student on that line of
+/// tasks.txt, for the grading task of the same line.
+pub fn build_task(runner_kit: &RunnerKit, out: &Path, students: &[PathBuf], index: usize, args: &BatchArgs) -> Result<(), String> {
+    let (name, submission) = task_student(out, students, index, args)?;
+    let submitted = crate::submission::read(submission);
+    let timeout = std::time::Duration::from_secs(args.build_timeout);
+    crate::prebuilt::build(runner_kit, &submitted, timeout, &runners(out, &name))?;
+    println!("{name}: runner built");
+    Ok(())
 }
 
 /// The job script: task N runs this grader on the student on line N of
@@ -195,19 +256,29 @@ pub fn task(
     args: &BatchArgs,
     options: &Options,
 ) -> Result<(), String> {
+    let (name, submission) = task_student(out, students, index, args)?;
+    let prebuilt = runners(out, &name);
+    if crate::prebuilt::open(&prebuilt, &crate::submission::read(submission), &runner_kit.sandbox).is_ok() {
+        println!("{name}: graded with the runner built in {}", prebuilt.display());
+    }
+    let row = batch::grade_one(runner_kit, Some(&prebuilt), out, submission, &name, true, options)?;
+    println!("{name}: {}/{} {}", row.total, row.max, row.status);
+    Ok(())
+}
+
+/// The student on line `index` of tasks.txt: their name and folder (only a
+/// student folder of SUBMISSIONS, whatever the line says).
+fn task_student<'a>(out: &Path, students: &'a [PathBuf], index: usize, args: &BatchArgs) -> Result<(String, &'a PathBuf), String> {
     let tasks_file = out.join(FOLDER).join(TASKS);
     let tasks = std::fs::read_to_string(&tasks_file).map_err(|e| format!("cannot read {}: {e}", tasks_file.display()))?;
     let name = tasks.lines().nth(index).ok_or_else(|| {
         format!("task {index}: {} has {} students; was the array submitted from another list?", tasks_file.display(), tasks.lines().count())
     })?;
-    // Only a student folder of SUBMISSIONS, whatever the line says.
     let submission = students
         .iter()
         .find(|s| crate::submission::folder_name(s) == name)
         .ok_or_else(|| format!("task {index}: {name:?} is not a folder of {}", args.submissions.display()))?;
-    let row = batch::grade_one(runner_kit, out, submission, name, true, options)?;
-    println!("{name}: {}/{} {}", row.total, row.max, row.status);
-    Ok(())
+    Ok((name.to_owned(), submission))
 }
 
 /// The gradebook's rows for `students`: each student's record when it is

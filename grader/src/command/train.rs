@@ -4,11 +4,10 @@
 
 use std::path::PathBuf;
 
-use checks::training::stages;
-use checks::Solutions;
+use checks::{Implementation, Solutions, TrainingRun};
 use clap::Args;
 use fcn_common::FcnConfig;
-use fcn_train::train::{Batches, Record, Schedule, Start, train_staged};
+use fcn_train::train::{Batches, Record, Schedule, Start};
 use fcn_train::experiment::{Budget, synthetic_splits};
 use fcn_train::voc;
 
@@ -92,11 +91,12 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
         input_scale: if args.vgg16.is_some() { 1.0 } else { fcn_train::train::FROM_SCRATCH_INPUT_SCALE },
         ..budget.schedule(args.seed, device)
     };
-    // The student's networks train in their runner, as in grading: the
-    // runner computes each step's outputs and gradients, this process the rest.
+    // The student's networks train in their runner, as in grading; this
+    // process reads the trained weights back and evaluates them.
     let _built;
-    let stages = match args.target {
-        Target::Solutions => stages::<Solutions>(),
+    type TrainStaged = fn(&[checks::Net], TrainingRun) -> Result<Vec<(fcn_train::train::Trained, fcn_metrics::Scores)>, String>;
+    let train_staged: TrainStaged = match args.target {
+        Target::Solutions => <Solutions as Implementation>::train_staged,
         Target::Exercises => {
             let kit = crate::grading::default_kit();
             let sandbox = crate::sandbox::Sandbox::choose(false, false)?;
@@ -114,13 +114,14 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
                 memory_mib: None,
                 output_mib: 16,
                 cpu_seconds: None,
+                gpu: device.is_cuda(),
             };
             let log = args.out.join("runner.log");
             std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
             let connection = runner.start(&log).map_err(|e| format!("cannot start the runner: {e}"))?;
             crate::remote::connect(connection, runner);
             _built = built;
-            stages::<crate::remote::Remote>()
+            <crate::remote::Remote as Implementation>::train_staged
         }
     };
     println!(
@@ -135,14 +136,14 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     );
     let (train, val) =
         (Batches::new(&train, device, schedule.input_scale), Batches::new(&val, device, schedule.input_scale));
-    let trained = train_staged(&stages, config, args.vgg16.as_deref().map_or(Start::Fresh, Start::Vgg16), &train, &schedule).map_err(|e| e.to_string())?;
+    let start = args.vgg16.as_deref().map_or(Start::Fresh, Start::Vgg16);
+    let trained = train_staged(&checks::training::STAGES, TrainingRun { config, start, train: &train, val: &val, schedule: &schedule })?;
     println!(
         "| network | pixel acc | mean acc | mean IU | f.w. IU | loss, first to last {} steps | seconds | images/s |",
         Record::ENDS
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for t in &trained {
-        let s = fcn_metrics::evaluate(&t.net, &val, config.classes as usize);
+    for (t, s) in &trained {
         let (first, last) = t.record.loss_ends();
         println!(
             "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.3} to {:.3} | {:.1} | {:.1} |",

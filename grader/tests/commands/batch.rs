@@ -540,9 +540,23 @@ fn slurm_grades_the_class_as_batch_does(class: &Path, out: &Path, class_rows: &[
     std::fs::create_dir_all(out).unwrap();
     std::fs::write(out.join("complete"), "in the way").unwrap();
     let started = std::time::Instant::now();
-    let said = cluster.grade(submissions, out, &[]);
+    // The runners are built in an array of their own (on a cluster, CPU
+    // nodes with Rust), then graded by the grading array (GPU nodes).
+    let said = cluster.grade(submissions, out, &["--build-sbatch=--partition=grading", "--build-sbatch=--mem=1G"]);
     eprintln!("{} submissions graded on the one-node cluster in {:.0} s", batch_rows.len(), started.elapsed().as_secs_f64());
+    assert!(said.contains(&format!("Building {} runner(s)", batch_rows.len())), "{said}");
     assert!(said.contains(&format!("Submitting {} task(s)", batch_rows.len())), "{said}");
+    for student in ON_THE_CLUSTER {
+        let built = out.join(".slurm/runners").join(student);
+        assert!(built.join("build.json").is_file() && built.join("runner").is_file(), "{student}'s runner was not built apart");
+    }
+    let outputs: String = std::fs::read_dir(out.join(".slurm"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "out") && !p.file_name().unwrap().to_string_lossy().starts_with("build_"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(outputs.contains("partial: graded with the runner built in"), "{outputs}");
     assert!(said.contains("Not graded (1): complete (its task failed: grader batch: cannot create"), "{said}");
     let rows = gradebook(out);
     assert_eq!(rows.len(), batch_rows.len(), "every student has a row: {rows:?}");

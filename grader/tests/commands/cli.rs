@@ -244,6 +244,122 @@ fn help_documents_the_statuses_and_exit_status() {
     assert!(help.contains("crashed") && help.contains("timed out") && help.contains("skipped"), "{help}");
 }
 
+/// The GPU's budget, tested where there is no GPU: the paper's width,
+/// trained for two steps (of two images) per stage on the CPU through the
+/// sandboxed runner,
+/// as a GPU grading trains it (the network resident in the runner, the data
+/// and the weights in pieces within the protocol's frames). The reference
+/// gets full marks.
+#[test]
+fn the_gpu_budget_trains_through_the_runner_on_the_cpu() {
+    if !machine_has(Need::Sandbox, "the GPU budget trains through the runner") {
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let json_path = folder.path().join("results.json");
+    let started = std::time::Instant::now();
+    let report = grader_ok(&[
+        "--target", "solutions", "--only", "training", "--device", "cpu", "--training-budget", "gpu", "--training-steps", "2",
+        "--training-batch", "2", "--training-images", "4", "--json", json_path.to_str().unwrap(),
+    ]);
+    let json = results(&json_path);
+    assert!(json.max_score > 0 && json.score == json.max_score, "{report}");
+    assert!(report.contains("gpu, full width, run on the cpu, cut short; 2 steps of 2 images per stage, 4 train and 1 val images of 128x128"), "{report}");
+    eprintln!("the GPU budget's dry run took {:.0} s", started.elapsed().as_secs_f64());
+}
+
+/// A runner built on one machine is graded on another (a GPU node without
+/// Rust): `--build-only` builds it, `--runner` grades with it and builds
+/// nothing, and a runner built from other files than those graded is
+/// refused before anything runs.
+#[test]
+fn a_runner_built_apart_grades_the_files_it_was_built_from_and_no_others() {
+    if !machine_has(Need::Sandbox, "a runner built apart is graded") {
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let built = folder.path().join("built");
+    let said = grader_ok(&["--target", "solutions", "--build-only", built.to_str().unwrap()]);
+    assert!(said.contains("Built the runner of solutions in"), "{said}");
+    assert!(built.join("runner").is_file() && built.join("build.json").is_file());
+    let json_path = folder.path().join("results.json");
+    let report = grader_ok(&[
+        "--target", "solutions", "--runner", built.to_str().unwrap(), "--only", "bilinear", "--json", json_path.to_str().unwrap(),
+    ]);
+    let json = results(&json_path);
+    assert!(json.max_score > 0 && json.score == json.max_score, "{report}");
+
+    let other = folder.path().join("other/src");
+    std::fs::create_dir_all(&other).unwrap();
+    for file in crate::common::exercise_files() {
+        std::fs::write(other.join(file), crate::common::solution(file)).unwrap();
+    }
+    std::fs::write(other.join("bilinear.rs"), crate::common::solution("bilinear.rs") + "\n// changed\n").unwrap();
+    let output = grader(&["--submission", other.parent().unwrap().to_str().unwrap(), "--runner", built.to_str().unwrap(), "--only", "bilinear"]);
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stdout));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("built from other files"), "{stderr}");
+}
+
+/// A student whose networks segment the synthetic set by hand once out of
+/// training (nearest class colour, smoothed), and learn nothing in training,
+/// gets no training point: the grader scores the weights the runner trained,
+/// in the reference's networks, and the runner's predictions disagree with
+/// them. (Scored on the runner's own predictions, as the grader once did,
+/// this submission passed the staged check.)
+#[test]
+fn networks_that_segment_by_hand_instead_of_training_get_no_training_point() {
+    if !machine_has(Need::Sandbox, "a faking runner gets no training point") {
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let src = folder.path().join("student/src");
+    std::fs::create_dir_all(&src).unwrap();
+    for file in crate::common::exercise_files() {
+        std::fs::write(src.join(file), crate::common::solution(file)).unwrap();
+    }
+    for (file, name, by_colour) in
+        [("fcn32s.rs", "fcn32s", BY_COLOUR), ("fcn16s.rs", "fcn16s", ""), ("fcn8s.rs", "fcn8s", "")]
+    {
+        let honest = crate::common::solution(file).replace(&format!("pub fn {name}("), &format!("fn honest_{name}("));
+        let faking = format!(
+            "{honest}\npub fn {name}(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {{\n    \
+             let honest = honest_{name}(path, config);\n    nn::func_t(move |xs, train| if train {{ \
+             tch::nn::ModuleT::forward_t(&honest, xs, true) * 0.0 }} else {{ crate::fcn32s::by_colour(xs, config.classes) }})\n}}\n{by_colour}"
+        );
+        std::fs::write(src.join(file), faking).unwrap();
+    }
+    let json_path = folder.path().join("results.json");
+    let student = folder.path().join("student");
+    let report = grader_ok(&[
+        "--submission", student.to_str().unwrap(), "--only", "training", "--device", "cpu", "--training-steps", "2",
+        "--json", json_path.to_str().unwrap(),
+    ]);
+    let json = results(&json_path);
+    assert_eq!(json.score, 0, "{report}");
+    let staged = json.tests.iter().find(|t| t.name.contains("trained in stages")).expect("the staged check");
+    assert_eq!(staged.extra_data.check_status, "wrong", "{staged:?}");
+    assert!(staged.output.contains("validation pixels") && staged.output.contains("not what it trained"), "{staged:?}");
+}
+
+/// The faking submission's segmenter: each pixel's class is the class colour
+/// nearest the image's colour around it (the synthetic set paints each class
+/// around a colour of its own).
+const BY_COLOUR: &str = r#"
+pub fn by_colour(xs: &tch::Tensor, classes: i64) -> tch::Tensor {
+    use tch::{Kind, Tensor};
+    let mean = Tensor::from_slice(&[104.00699f32, 116.66877, 122.67892]).view([1, 3, 1, 1]).to_device(xs.device());
+    let bgr = xs * 58.0 + mean;
+    let smooth = bgr.avg_pool2d([9, 9], [1, 1], [4, 4], false, false, None);
+    let colours: [f32; 15] = [100.0, 110.0, 110.0, 50.0, 60.0, 200.0, 190.0, 90.0, 50.0, 40.0, 200.0, 230.0, 80.0, 170.0, 60.0];
+    let centres = Tensor::from_slice(&colours).view([1, 5, 3, 1, 1]).to_device(xs.device());
+    let distance = (smooth.unsqueeze(1) - centres).square().sum_dim_intlist(2, false, Kind::Float);
+    let size = distance.size();
+    let rest = Tensor::full([size[0], (classes - 5).max(0), size[2], size[3]], -1e9, (Kind::Float, xs.device()));
+    Tensor::cat(&[-distance, rest], 1).narrow(1, 0, classes)
+}
+"#;
+
 /// The training checks on CPU, as CI runs them: the reference passes both
 /// (staged training, and learning the real photos by heart), and the run
 /// leaves the paper's table and pictures beside the report.
