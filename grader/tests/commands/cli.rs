@@ -306,7 +306,8 @@ fn a_runner_built_apart_grades_the_files_it_was_built_from_and_no_others() {
 /// gets no training point: the grader scores the weights the runner trained,
 /// in the reference's networks, and the runner's predictions disagree with
 /// them. (Scored on the runner's own predictions, as the grader once did,
-/// this submission passed the staged check.)
+/// this submission got the staged check's 4 points at these two steps per
+/// stage.)
 #[test]
 fn networks_that_segment_by_hand_instead_of_training_get_no_training_point() {
     if !machine_has(Need::Sandbox, "a faking runner gets no training point") {
@@ -318,14 +319,14 @@ fn networks_that_segment_by_hand_instead_of_training_get_no_training_point() {
     for file in crate::common::exercise_files() {
         std::fs::write(src.join(file), crate::common::solution(file)).unwrap();
     }
-    for (file, name, by_colour) in
-        [("fcn32s.rs", "fcn32s", BY_COLOUR), ("fcn16s.rs", "fcn16s", ""), ("fcn8s.rs", "fcn8s", "")]
-    {
-        let honest = crate::common::solution(file).replace(&format!("pub fn {name}("), &format!("fn honest_{name}("));
+    // FCN-32s is the worked example, not the student's: FCN-16s and FCN-8s fake.
+    for name in ["fcn16s", "fcn8s"] {
+        let file = format!("{name}.rs");
+        let honest = crate::common::solution(&file).replace(&format!("pub fn {name}("), &format!("fn honest_{name}("));
         let faking = format!(
             "{honest}\npub fn {name}(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {{\n    \
              let honest = honest_{name}(path, config);\n    nn::func_t(move |xs, train| if train {{ \
-             tch::nn::ModuleT::forward_t(&honest, xs, true) * 0.0 }} else {{ crate::fcn32s::by_colour(xs, config.classes) }})\n}}\n{by_colour}"
+             tch::nn::ModuleT::forward_t(&honest, xs, true) * 0.0 }} else {{ by_colour(xs, config.classes) }})\n}}\n{BY_COLOUR}"
         );
         std::fs::write(src.join(file), faking).unwrap();
     }
@@ -346,7 +347,7 @@ fn networks_that_segment_by_hand_instead_of_training_get_no_training_point() {
 /// nearest the image's colour around it (the synthetic set paints each class
 /// around a colour of its own).
 const BY_COLOUR: &str = r#"
-pub fn by_colour(xs: &tch::Tensor, classes: i64) -> tch::Tensor {
+fn by_colour(xs: &tch::Tensor, classes: i64) -> tch::Tensor {
     use tch::{Kind, Tensor};
     let mean = Tensor::from_slice(&[104.00699f32, 116.66877, 122.67892]).view([1, 3, 1, 1]).to_device(xs.device());
     let bgr = xs * 58.0 + mean;
