@@ -174,7 +174,7 @@ pub fn build_task(runner_kit: &RunnerKit, out: &Path, students: &[PathBuf], inde
     let submitted = crate::submission::read(submission);
     let timeout = std::time::Duration::from_secs(args.build_timeout);
     crate::prebuilt::build(runner_kit, &submitted, timeout, &runners(out, &name))?;
-    println!("{name}: runner built");
+    println!("built the runner of {name}");
     Ok(())
 }
 
@@ -259,7 +259,8 @@ pub fn task(
     let (name, submission) = task_student(out, students, index, args)?;
     let prebuilt = runners(out, &name);
     if crate::prebuilt::open(&prebuilt, &crate::submission::read(submission), &runner_kit.sandbox).is_ok() {
-        println!("{name}: graded with the runner built in {}", prebuilt.display());
+        // Not "{name}: ...": that line says what the task graded (see `fate`).
+        println!("grading {name} with the runner built in {}", prebuilt.display());
     }
     let row = batch::grade_one(runner_kit, Some(&prebuilt), out, submission, &name, true, options)?;
     println!("{name}: {}/{} {}", row.total, row.max, row.status);

@@ -556,7 +556,7 @@ fn slurm_grades_the_class_as_batch_does(class: &Path, out: &Path, class_rows: &[
         .filter(|p| p.extension().is_some_and(|x| x == "out") && !p.file_name().unwrap().to_string_lossy().starts_with("build_"))
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
-    assert!(outputs.contains("partial: graded with the runner built in"), "{outputs}");
+    assert!(outputs.contains("grading partial with the runner built in"), "{outputs}");
     assert!(said.contains("Not graded (1): complete (its task failed: grader batch: cannot create"), "{said}");
     let rows = gradebook(out);
     assert_eq!(rows.len(), batch_rows.len(), "every student has a row: {rows:?}");
