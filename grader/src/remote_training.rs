@@ -63,10 +63,7 @@ pub fn train_staged(networks: &[Net], run: TrainingRun) -> Result<Vec<(Trained, 
         let (reply, tensors) = call_within(&request, &[], budget);
         let Reply::Done { listing, .. } = reply else { unreachable!("call returns Done or ends the check") };
         let seconds = started.elapsed().as_secs_f64();
-        let mut names: Vec<String> = vec!["losses".to_owned()];
-        names.extend((0..val_batches.len()).map(|k| format!("prediction.{k}")));
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let (losses, predictions) = split_reply(tensors, &names, training.steps, &val_batches);
+        let (losses, predictions) = split_reply(tensors, training.steps, &val_batches);
         let name = net.stage::<Solutions>().name;
         let (store, reference) = read_back(net, &run, &listing, name)?;
         let scores = score(name, &reference, &run, &val_batches, &predictions)?;
@@ -112,23 +109,22 @@ fn send_data(split: Split, data: &Batches) -> Vec<Tensor> {
 
 /// Sends the first stage's start, variable by variable, in pieces.
 fn send_start(run: &TrainingRun) {
-    let store = nn::VarStore::new(Device::Cpu);
-    match run.start {
+    let made = nn::VarStore::new(Device::Cpu);
+    let store = match run.start {
         // A fresh start: the student's own initialisation.
         Start::Fresh => return,
+        Start::Weights(weights) => weights,
         Start::Like(build) => {
             tch::manual_seed(run.schedule.seed);
-            let _net = build(&store.root(), run.config);
-        }
-        Start::Weights(weights) => {
-            let _net = Solutions::fcn32s(&store.root(), run.config);
-            fcn_common::init_from(weights, &store).unwrap_or_else(|e| panic!("{e}"));
+            let _net = build(&made.root(), run.config);
+            &made
         }
         Start::Vgg16(file) => {
-            let _backbone = Solutions::vgg16(&store.root(), run.config);
-            fcn_common::load_torchvision_vgg16(&store, file).unwrap_or_else(|e| panic!("{e}"));
+            let _backbone = Solutions::vgg16(&made.root(), run.config);
+            fcn_common::load_torchvision_vgg16(&made, file).unwrap_or_else(|e| panic!("{e}"));
+            &made
         }
-    }
+    };
     let mut variables: Vec<(String, Tensor)> = store.variables().into_iter().collect();
     variables.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, variable) in variables {
@@ -145,15 +141,16 @@ fn send_start(run: &TrainingRun) {
 
 /// The losses (one per step) and the predictions (one u8 map per image of
 /// each validation batch, in its shape); anything else ends the check.
-fn split_reply(tensors: Tensors, names: &[&str], steps: usize, val: &[Tensor]) -> (Vec<f64>, Vec<Tensor>) {
+fn split_reply(tensors: Tensors, steps: usize, val: &[Tensor]) -> (Vec<f64>, Vec<Tensor>) {
     let (losses, predictions): (Tensors, Tensors) = tensors.into_iter().partition(|(n, _)| n == "losses");
-    let losses = expect(losses, &names[..1], Kind::Float).remove(0);
+    let losses = expect(losses, &["losses"], Kind::Float).remove(0);
     if losses.size() != [steps as i64] {
         broken(format!("the runner sent {:?} losses for {steps} steps", losses.size()));
     }
     let losses: Vec<f64> = Vec::<f32>::try_from(&losses).expect("f32 losses").into_iter().map(f64::from).collect();
-    let predictions: Vec<Tensor> = expect(predictions, &names[1..], Kind::Uint8);
-    for ((name, prediction), images) in names[1..].iter().zip(&predictions).zip(val) {
+    let names: Vec<String> = (0..val.len()).map(|k| format!("prediction.{k}")).collect();
+    let predictions: Vec<Tensor> = expect(predictions, &names.iter().map(String::as_str).collect::<Vec<_>>(), Kind::Uint8);
+    for ((name, prediction), images) in names.iter().zip(&predictions).zip(val) {
         let size = images.size();
         if prediction.size() != [size[0], size[2], size[3]] {
             broken(format!("the runner's {name} has shape {:?} for images {size:?}", prediction.size()));

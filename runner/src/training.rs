@@ -7,8 +7,6 @@
 //! the validation images (whose labels it never gets) and, piece by piece,
 //! the trained weights, which the grader evaluates itself.
 
-use std::collections::HashMap;
-
 use fcn_common::FcnConfig;
 use fcn_train::train::{Batches, Origin, Schedule, Stage, Start, Trained, finish_stage, start_stage};
 use runner_protocol::{Compute, Config, Network, Reply, Split, Tensors, Training};
@@ -24,7 +22,6 @@ pub struct Session {
     val: Vec<Tensor>,
     /// The first stage's start, assembled from the pieces sent.
     start: nn::VarStore,
-    pieces: HashMap<String, Tensor>,
     /// The stage trained last.
     trained: Option<Trained>,
     stages: usize,
@@ -45,7 +42,6 @@ impl Session {
             train_masks: Vec::new(),
             val: Vec::new(),
             start: nn::VarStore::new(Device::Cpu),
-            pieces: HashMap::new(),
             trained: None,
             stages: 0,
         }
@@ -71,7 +67,7 @@ impl Session {
     /// Puts `piece` at `offset` in the start's variable `name` (made, with
     /// `shape`, by its first piece).
     pub fn start_weights(&mut self, name: &str, shape: &[i64], offset: i64, piece: &Tensor) {
-        let variable = self.pieces.entry(name.to_owned()).or_insert_with(|| {
+        let variable = self.start.variables().remove(name).unwrap_or_else(|| {
             let mut words: Vec<&str> = name.split('.').collect();
             let last = words.pop().expect("a name has a word");
             let path = words.iter().fold(self.start.root(), |path, word| path.sub(*word));
@@ -120,7 +116,6 @@ impl Session {
         // width each is half a gigabyte of the runner's memory.
         self.trained = None;
         self.start = nn::VarStore::new(Device::Cpu);
-        self.pieces.clear();
         let trained = finish_stage(&stage, store, net, &data, &schedule);
         self.stages += 1;
         let mut reply: Tensors = vec![(
