@@ -36,6 +36,10 @@ const ZERO_IU_LEFT_OUT: u8 = 8;
 /// Answers copied from the docs' worked examples, computing nothing: the
 /// spread filter, the receptive fields and the metrics.
 const COPIES_THE_DOCS: u8 = 9;
+/// The convolution matrix rounds its output size up where the stride does
+/// not divide (size + 2 padding - kernel): a last row of outputs whose
+/// window hangs past the padded input, as if the input were zero there.
+const OUTPUT_ROUNDS_UP: u8 = 10;
 
 impl<const M: u8> Bonus for Mutant<M> {
     fn insert_zeros(input: &Tensor, stride: [i64; 2]) -> Tensor {
@@ -52,6 +56,15 @@ impl<const M: u8> Bonus for Mutant<M> {
     }
     fn convolution_matrix(weight: &Tensor, input_size: [i64; 2], stride: [i64; 2], padding: [i64; 2]) -> Tensor {
         let weight = if M == MATRIX_TAPS_REVERSED { weight.flip([2, 3]) } else { weight.shallow_clone() };
+        if M == OUTPUT_ROUNDS_UP {
+            let [_, cin, kh, kw] = weight.size()[..] else { unreachable!() };
+            let grow = |size: i64, k: i64, s: i64, p: i64| size + (s - (size + 2 * p - k).rem_euclid(s)) % s;
+            let [h, w] = input_size;
+            let grown = [grow(h, kh, stride[0], padding[0]), grow(w, kw, stride[1], padding[1])];
+            let matrix = Solutions::convolution_matrix(&weight, grown, stride, padding);
+            let rows = matrix.size()[0];
+            return matrix.view([rows, cin, grown[0], grown[1]]).narrow(2, 0, h).narrow(3, 0, w).reshape([rows, cin * h * w]);
+        }
         Solutions::convolution_matrix(&weight, input_size, stride, padding)
     }
     fn conv_transpose_by_matrix(input: &Tensor, weight: &Tensor, stride: [i64; 2], padding: [i64; 2]) -> Tensor {
@@ -174,6 +187,11 @@ fn matrix_taps_in_convolution_order_are_caught() {
             "transposed matrix equals conv_transpose2d, random cases"
         ]
     );
+}
+
+#[test]
+fn an_output_size_rounded_up_is_caught() {
+    assert_eq!(failed::<OUTPUT_ROUNDS_UP>(), ["convolution matrix times an image is conv2d"]);
 }
 
 #[test]

@@ -18,6 +18,12 @@
 //! that has zeros between its taps. You build it exactly that way, and check
 //! it against libtorch's own `dilation` argument.
 //!
+//! "From scratch" allows what bonus exercise 5's docs say (`transposed.rs`,
+//! "What from scratch allows"): elementary tensor operations, `conv2d` with
+//! a dilation of `[1, 1]`, the standard library, ndarray, your own
+//! functions and those of the three from-scratch files; the grader reads
+//! every call.
+//!
 //! ## Receptive fields
 //!
 //! The receptive field of an output pixel is the width of the input window it

@@ -27,6 +27,19 @@
 //! `out_channels` to `in_channels`). An `h`-row input gives
 //! `(h - 1) * stride - 2 * padding + kh` rows.
 //!
+//! ## What "from scratch" allows
+//!
+//! The grader reads every call in this file and accepts only elementary
+//! tensor operations (making, reshaping, indexing and slicing, arithmetic,
+//! `matmul`, and `conv2d` with its dilation written as `[1, 1]`), the
+//! standard library, ndarray, your own functions in this file, and the
+//! functions of the other from-scratch files (`transposed.rs`,
+//! `unpooling.rs`, `dilated.rs`). Anything else (libtorch's own operation in
+//! any spelling, a helper in another exercise file, autograd, a type, trait,
+//! module or macro of your own) makes the file count as not attempted, and
+//! the report says which call did it. Call your helpers as functions
+//! (`spread(x)`), not as methods.
+//!
 //! ## Why not "deconvolution"
 //!
 //! The transposed convolution is often called a deconvolution, as if it undid

@@ -28,6 +28,12 @@
 //! position of each maximum as a flat index `row * width + column` into its
 //! channel of the *unpooled* map; `max_unpool2d` undoes it. You write your
 //! own.
+//!
+//! "From scratch" allows what bonus exercise 5's docs say (`transposed.rs`,
+//! "What from scratch allows"): elementary tensor operations, `conv2d` with
+//! a dilation of `[1, 1]`, the standard library, ndarray, your own
+//! functions and those of the three from-scratch files; the grader reads
+//! every call.
 
 // What the bodies need; unused while they are still `todo!()`.
 #[allow(unused_imports)]

@@ -153,13 +153,23 @@ fn matrix_random<I: Bonus>() -> Result<(), String> {
 
 fn matrix_is_the_convolution<I: Bonus>() -> Result<(), String> {
     let mut rng = StdRng::seed_from_u64(crate::check::case_seed(5555));
-    for _ in 0..DRAWS {
+    for draw_number in 0..DRAWS {
         let (input, weight, stride, padding) = draw(&mut rng);
         // The transposed case's output is a valid input of the convolution
-        // with the same weight, stride and padding.
+        // with the same weight, stride and padding; every other case grows
+        // it by rows and columns the stride does not reach, so that the
+        // convolution's output size rounds down.
         let image = input
             .conv_transpose2d(&weight, None::<Tensor>, stride, padding, [0, 0], 1, [1, 1])
             .get(0);
+        let extra = |rng: &mut StdRng, s: i64| if draw_number % 2 == 1 && s > 1 { rng.gen_range(1..s) } else { 0 };
+        let (extra_h, extra_w) = (extra(&mut rng, stride[0]), extra(&mut rng, stride[1]));
+        let [c, h, w] = image.size()[..] else {
+            unreachable!("a 3-D image")
+        };
+        let grown = random_tensor(&mut rng, &[c, h + extra_h, w + extra_w]);
+        grown.narrow(1, 0, h).narrow(2, 0, w).copy_(&image);
+        let image = grown;
         let [_, h, w] = image.size()[..] else {
             unreachable!("a 3-D image")
         };

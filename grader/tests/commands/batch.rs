@@ -204,21 +204,37 @@ fn class(root: &Path, out: &Path) {
     let link = root.join("links_to_the_reference/src/vgg.rs");
     std::fs::remove_file(&link).unwrap();
     std::os::unix::fs::symlink(kit.join("solutions/src/vgg.rs"), &link).unwrap();
-    // "From scratch" with libtorch's own operations.
-    let transposed = with_body(
-        &stub("transposed.rs"),
-        "conv_transpose_by_zero_insertion",
-        "input.conv_transpose2d(weight, None::<Tensor>, stride, padding, [0, 0], 1, [1, 1])",
+    // "From scratch" with libtorch's own operations, by the ways a list of
+    // its names would miss: a helper in another exercise file, another
+    // spelling (`_out`), a parenthesised path. (The direct calls and the
+    // other ways are the screen's unit tests.)
+    let helper = "\npub fn spread(input: &Tensor, weight: &Tensor, stride: [i64; 2], padding: [i64; 2]) -> Tensor {\n    \
+                  input.conv_transpose2d(weight, None::<Tensor>, stride, padding, [0, 0], 1, [1, 1])\n}\n";
+    let bilinear = format!("{}{helper}", solution("bilinear.rs"));
+    let transposed = with_body(&stub("transposed.rs"), "conv_transpose_by_zero_insertion", "crate::bilinear::spread(input, weight, stride, padding)");
+    let transposed = with_body(&transposed, "conv_transpose_by_matrix", "crate::bilinear::spread(input, weight, stride, padding)");
+    let unpooling = with_body(
+        &stub("unpooling.rs"),
+        "nearest_unpool",
+        "let [n, c, h, w] = input.size()[..] else { unreachable!() }; \
+         let out = Tensor::zeros([n, c, h * factor, w * factor], (input.kind(), input.device())); \
+         input.upsample_nearest2d_out(&out, [h * factor, w * factor], None, None)",
     );
-    let unpooling = with_body(&stub("unpooling.rs"), "max_unpool", "input.max_unpool2d(indices, output_size)");
+    let unpooling = with_body(
+        &unpooling,
+        "max_unpool",
+        "let [n, c, _, _] = input.size()[..] else { unreachable!() }; \
+         let out = Tensor::zeros([n, c, output_size[0], output_size[1]], (input.kind(), input.device())); \
+         input.max_unpool2d_out(&out, indices, output_size)",
+    );
     let dilated = with_body(
         &stub("dilated.rs"),
         "dilated_conv2d",
-        "input.conv2d(weight, None::<Tensor>, stride, padding, dilation, 1)",
+        "(Tensor::conv2d)(input, weight, None::<Tensor>, stride, padding, dilation, 1)",
     );
     let mut borrows = all_solved();
-    borrows.retain(|(f, _)| !["transposed.rs", "unpooling.rs", "dilated.rs"].contains(f));
-    borrows.extend([("transposed.rs", transposed), ("unpooling.rs", unpooling), ("dilated.rs", dilated)]);
+    borrows.retain(|(f, _)| !["bilinear.rs", "transposed.rs", "unpooling.rs", "dilated.rs"].contains(f));
+    borrows.extend([("bilinear.rs", bilinear), ("transposed.rs", transposed), ("unpooling.rs", unpooling), ("dilated.rs", dilated)]);
     put(root, "calls_libtorch_from_scratch", &borrows);
     // Remembers what a hidden check asked (only the odd-size check asks for
     // a filter of size 63) and tells it in a public one (only the weight
@@ -357,9 +373,9 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
         ("reads_the_reference", "vgg.rs does not compile"),
         ("runs_code_before_main", "vgg.rs uses `unsafe`"),
         ("links_to_the_reference", "vgg.rs is a symbolic link"),
-        ("calls_libtorch_from_scratch", "transposed.rs calls libtorch's `conv_transpose2d`"),
-        ("calls_libtorch_from_scratch", "unpooling.rs calls libtorch's `max_unpool2d`"),
-        ("calls_libtorch_from_scratch", "dilated.rs calls `conv2d` with a dilation"),
+        ("calls_libtorch_from_scratch", "transposed.rs calls `crate::bilinear::spread`, but this exercise builds a transposed convolution from scratch"),
+        ("calls_libtorch_from_scratch", "unpooling.rs calls the method `.upsample_nearest2d_out(...)`"),
+        ("calls_libtorch_from_scratch", "dilated.rs takes `Tensor::conv2d` as a value"),
         ("builds_forever", "dilated.rs turns off the compiler's limit"),
     ] {
         assert!(notes(student).contains(says), "{student}: {:?} does not say {says:?}", notes(student));
