@@ -5,6 +5,9 @@
 //! names and spatial sizes, a fraction of the arithmetic); the parameter
 //! counts are checked at the paper's width.
 
+mod dropout;
+mod gradients;
+
 use crate::Implementation;
 use crate::check::{Check, Exercise, Track, ensure};
 use fcn_common::taps::recording;
@@ -59,6 +62,8 @@ pub fn vgg_checks<I: Implementation>() -> Vec<Check> {
         check("pre-trained VGG16 weights load by name", 1, vgg_pretrained::<I>),
         check("parameter count at full width", 1, vgg_parameter_count::<I>),
         check("layers start as tch's defaults: Kaiming-uniform weights, zero biases", 1, vgg_initialisation::<I>),
+        check("same parameter gradients as the reference, through pool3, pool4 and fc7", 1, gradients::vgg_same_gradients::<I>),
+        check("backward pass in training mode reaches every parameter", 1, gradients::vgg_backward_in_training::<I>),
     ]
 }
 
@@ -77,12 +82,17 @@ pub fn fcn_checks<I: Implementation>() -> Vec<Check> {
         check("FCN-8s: upscore layers fixed, no bias", 1, upscore_fixed::<I, Fcn8s>).public(),
         check("FCN-8s: parameter counts at full width", 1, parameter_counts::<I, Fcn8s>),
         check("FCN-8s: starts from a trained FCN-16s by name", 1, staged::<I, Fcn8s>),
-        check("FCN-8s: gradient reaches conv1_1 and every score layer", 1, gradients_reach::<I, Fcn8s>).public(),
+        check("FCN-8s: gradient reaches conv1_1 and every score layer", 1, gradients::gradients_reach::<I, Fcn8s>).public(),
         check("FCN-8s at once: same output as the reference", 1, same_output::<I, Fcn8sAtOnce>),
-        check("FCN-16s: same parameter gradients as the reference on the same weights", 1, same_gradients::<I, Fcn16s>),
-        check("FCN-8s: same parameter gradients as the reference on the same weights", 1, same_gradients::<I, Fcn8s>),
-        check("FCN-8s at once: same parameter gradients as the reference", 1, same_gradients::<I, Fcn8sAtOnce>),
+        check("FCN-16s: same parameter gradients as the reference on the same weights", 1, gradients::same_gradients::<I, Fcn16s>),
+        check("FCN-8s: same parameter gradients as the reference on the same weights", 1, gradients::same_gradients::<I, Fcn8s>),
+        check("FCN-8s at once: same parameter gradients as the reference", 1, gradients::same_gradients::<I, Fcn8sAtOnce>),
         check("nothing random in training mode beyond fc6 and fc7's dropout", 1, heads_deterministic::<I>),
+        check(
+            "FCN-16s, FCN-8s, FCN-8s at once: dropout inside each as the release's (after fc6 and fc7, per unit, new masks every pass)",
+            1,
+            dropout::fcn_dropouts::<I>,
+        ),
     ]
 }
 
@@ -497,84 +507,6 @@ fn staged<I: Implementation, V: Variant>() -> Result<(), String> {
     computes::<I, V>()
 }
 
-/// Every trainable variable's gradient, for the same weights (all drawn at
-/// random, biases included), the same input and the same upstream gradient
-/// of the output, in eval mode (dropout off).
-fn same_gradients<I: Implementation, V: Variant>() -> Result<(), String> {
-    let config = config();
-    let (mut store, net) = network(V::build::<I>, config);
-    let (reference_store, reference) = network(V::reference, config);
-    draw_weights(&reference_store);
-    copy_weights(&mut store, &reference_store)?;
-    let xs = image(1, 64, 80);
-    let outputs = [net.forward_t(&xs, false), reference.forward_t(&xs, false)];
-    ensure(outputs[0].size() == outputs[1].size(), || {
-        format!("{}'s output has shape {:?}, expected {:?}; see the output checks", V::NAME, outputs[0].size(), outputs[1].size())
-    })?;
-    tch::manual_seed(crate::check::case_seed(31) as i64);
-    let upstream = Tensor::randn(outputs[1].size(), (Kind::Float, Device::Cpu));
-    for output in &outputs {
-        fcn_train::train::backward(&(output * &upstream).sum(Kind::Float));
-    }
-    let (ours, theirs) = (trainable(&store), trainable(&reference_store));
-    let mut differing = Vec::new();
-    let mut missing = Vec::new();
-    for (name, variable) in &theirs {
-        let expected = variable.grad();
-        match ours.iter().find(|(n, _)| n == name).map(|(_, v)| v.grad()) {
-            Some(got) if got.defined() => {
-                if let Err(why) = close(&got, &expected, || format!("the gradient of {name}")) {
-                    differing.push((name.as_str(), why));
-                }
-            }
-            _ => missing.push(name.clone()),
-        }
-    }
-    ensure(missing.is_empty(), || {
-        format!("{}: no gradient reaches {} (is a tensor on its path detached, or the layer left out?)", V::NAME, missing.join(", "))
-    })?;
-    ensure(differing.is_empty(), || {
-        let names: Vec<&str> = differing.iter().map(|(name, _)| *name).collect();
-        format!(
-            "{}: the gradients of {} of {} parameters differ from the reference's ({}); the first: {}. {}",
-            V::NAME,
-            differing.len(),
-            theirs.len(),
-            names.join(", "),
-            differing[0].1,
-            suspect_path(&names)
-        )
-    })
-}
-
-/// Where, from which parameters' gradients differ, the path that passes
-/// the wrong gradient most likely is. Gradients flow from the output back
-/// through the backbone, so when every layer from some depth on agrees and
-/// the layers before it do not, the gradient that enters the backbone at
-/// that depth is wrong: a skip taken there.
-fn suspect_path(differing: &[&str]) -> String {
-    let layer = |name: &&str| name.split('.').next().unwrap_or_default().to_owned();
-    let layers: Vec<String> = differing.iter().map(layer).collect();
-    let backbone_only = layers.iter().all(|l| l.starts_with("conv") || l.starts_with("fc"));
-    let backbone_layers = fcn_common::weights::TORCHVISION_VGG16_LAYERS.map(|(_, layer)| layer);
-    let deepest = backbone_layers.iter().rev().find(|l| layers.iter().any(|d| d == *l));
-    let skip = match deepest {
-        Some(l) if backbone_only && l.starts_with("conv4") => Some(("conv4_3", "pool4", "score_pool4")),
-        Some(l) if backbone_only && l.starts_with("conv3") => Some(("conv3_3", "pool3", "score_pool3")),
-        _ => None,
-    };
-    match skip {
-        Some((last, pool, score)) => format!(
-            "Every score layer's gradient agrees, and so does every backbone layer after {last}: the gradient \
-             that reaches {last} through the {pool} skip is wrong (is {pool} detached, or scaled in the wrong \
-             place, on its way into {score}?)"
-        ),
-        None => "A path that computes the right values but not the right function of the weights (a detached \
-                 skip, a scale in the wrong place) shows here"
-            .to_owned(),
-    }
-}
-
 /// The FCN heads are deterministic: only fc6 and fc7 have dropout. With
 /// score_fr's weights zero, what fc7's dropout does cannot reach the output,
 /// so the output in training mode must equal the output in eval mode; any
@@ -642,20 +574,6 @@ fn draw_weights(store: &nn::VarStore) {
         let scaled = &variable * 1.5;
         variable.copy_(&scaled);
     }
-}
-
-fn gradients_reach<I: Implementation, V: Variant>() -> Result<(), String> {
-    let (store, net) = network(V::build::<I>, config());
-    fcn_train::train::backward(&net.forward_t(&image(1, 40, 40), true).sum(Kind::Float));
-    let variables = store.variables();
-    for name in ["conv1_1.weight", "score_fr.weight", "score_pool4.weight", "score_pool3.weight"] {
-        let reached = variables.get(name).is_some_and(|v| {
-            let grad = v.grad();
-            grad.defined() && f64::try_from(grad.abs().sum(Kind::Float)).expect("a scalar") > 0.0
-        });
-        ensure(reached, || format!("{}: no gradient reaches {name}", V::NAME))?;
-    }
-    computes::<I, V>()
 }
 
 // ---------------------------------------------------------------- helpers

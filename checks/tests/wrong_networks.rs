@@ -47,6 +47,25 @@ const UPSCORE_KEEPS_ITS_OWN_TENSOR: u8 = 18;
 const COMPUTES_NOTHING: u8 = 19;
 /// The thirteen convolutions started as Caffe did, N(0, 0.01).
 const GAUSSIAN_INIT: u8 = 20;
+/// VGG16 hands pool3 and pool4 to the heads detached: the right features,
+/// and no gradient back through them.
+const POOLS_DETACHED: u8 = 21;
+/// fc6's dropout in place, on the output ReLU's backward needs: right in
+/// eval mode, a broken backward pass in training mode.
+const DROPOUT_IN_PLACE: u8 = 22;
+/// The FCN runs its backbone in eval mode always: no dropout in training.
+const BACKBONE_ALWAYS_EVAL: u8 = 23;
+/// The FCN's head drops fc7 out a second time (an effective rate of 0.75).
+const FC7_DROPPED_TWICE: u8 = 24;
+/// Dropout per channel (`Dropout2d`, as a popular PyTorch port has it), not
+/// per unit.
+const CHANNEL_DROPOUT: u8 = 25;
+/// Dropout on pool5 too, before fc6.
+const DROPOUT_ON_POOL5: u8 = 26;
+/// Masks drawn once and used on every pass (here a fixed pattern, which
+/// leaves libtorch's generator alone for the tests beside this one; a
+/// network that reseeds inside its forward pass does the same).
+const SAME_MASKS_EVERY_PASS: u8 = 27;
 
 /// `xs`, tapped as `name` unless the mistake is to name nothing.
 fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
@@ -93,6 +112,8 @@ fn vgg16(path: &nn::Path, config: FcnConfig, mistake: u8) -> Backbone {
                 let pool = format!("pool{}", &name[4..5]);
                 x = named(mistake, &pool, x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], ceil));
                 match name.as_str() {
+                    "conv3_3" if mistake == POOLS_DETACHED => pool3 = Some(x.detach()),
+                    "conv4_3" if mistake == POOLS_DETACHED => pool4 = Some(x.detach()),
                     "conv3_3" => pool3 = Some(x.shallow_clone()),
                     "conv4_3" if mistake == DROPOUT_ON_POOL4 => pool4 = Some(x.dropout(0.5, train)),
                     "conv4_3" => pool4 = Some(x.shallow_clone()),
@@ -100,13 +121,39 @@ fn vgg16(path: &nn::Path, config: FcnConfig, mistake: u8) -> Backbone {
                 }
             }
         }
+        let x = if mistake == DROPOUT_ON_POOL5 { x.dropout(0.5, train) } else { x };
         let x = x.apply(&fc6);
         let x = if mistake == NO_RELU_AFTER_FC6 { x } else { x.relu() };
-        let x = named(mistake, "fc6", if mistake == NO_DROPOUT_AFTER_FC6 { x } else { x.dropout(0.5, train) });
+        let x = match mistake {
+            NO_DROPOUT_AFTER_FC6 => x,
+            DROPOUT_IN_PLACE => {
+                let mut x = x;
+                let _ = x.dropout_(0.5, train);
+                x
+            }
+            CHANNEL_DROPOUT => x.feature_dropout(0.5, train),
+            SAME_MASKS_EVERY_PASS if train => fixed_mask_dropout(&x),
+            _ => x.dropout(0.5, train),
+        };
+        let x = named(mistake, "fc6", x);
         let rate = if mistake == DROPOUT_RATE_0_3 { 0.3 } else { 0.5 };
-        let fc7 = named(mistake, "fc7", x.apply(&fc7).relu().dropout(rate, train));
+        let x = x.apply(&fc7).relu();
+        let x = match mistake {
+            CHANNEL_DROPOUT => x.feature_dropout(rate, train),
+            SAME_MASKS_EVERY_PASS if train => fixed_mask_dropout(&x),
+            _ => x.dropout(rate, train),
+        };
+        let fc7 = named(mistake, "fc7", x);
         VggFeatures { pool3: pool3.unwrap(), pool4: pool4.unwrap(), fc7 }
     })
+}
+
+/// Dropout at 0.5 with the same mask on every pass: a fixed pattern of
+/// kept units, scaled by 2.
+fn fixed_mask_dropout(x: &Tensor) -> Tensor {
+    let index = Tensor::arange(x.numel() as i64, (tch::Kind::Int64, x.device()));
+    let kept = (index * 2_654_435_761i64).remainder(1000).lt(500).to_kind(x.kind()).view_as(x);
+    x * kept * 2.0
 }
 
 fn upsampling(path: &nn::Path, channels: i64, stride: i64, mistake: u8) -> Box<dyn nn::Module> {
@@ -151,8 +198,9 @@ fn fcn(path: &nn::Path, config: FcnConfig, eight: bool, scales: (f64, f64), mist
         _ => 5,
     };
     nn::func_t(move |xs, train| {
-        let f = backbone.forward_t(xs, train);
-        let scores = f.fc7.apply(&score_fr);
+        let f = backbone.forward_t(xs, train && mistake != BACKBONE_ALWAYS_EVAL);
+        let fc7 = if mistake == FC7_DROPPED_TWICE { f.fc7.dropout(0.5, train) } else { f.fc7.shallow_clone() };
+        let scores = fc7.apply(&score_fr);
         let scores = if mistake == DROPOUT_ON_SCORES { scores.dropout(0.5, train) } else { scores };
         let coarse = named(mistake, "upscore2", upscore2.forward(&named(mistake, "score_fr", scores)));
         let skip = match mistake {
@@ -220,7 +268,8 @@ fn a_mistake_free_rewrite_passes_every_network_check() {
     // Mistake number 255 is none: proves the rewrite itself is right, so that
     // each failure below comes from its one mistake.
     for check in checks::networks::vgg_checks::<Mutant<255>>().iter().chain(&checks::networks::fcn_checks::<Mutant<255>>()) {
-        assert!(checks::run(check).passed(), "{check:?}: {:?}", checks::run(check));
+        let status = checks::run(check);
+        assert!(status.passed(), "{check:?}: {status:?}");
     }
 }
 
@@ -331,6 +380,46 @@ fn a_skip_that_passes_no_gradient_is_caught_by_its_gradients_alone() {
 }
 
 #[test]
+fn pools_handed_on_detached_are_caught_by_vgg16s_own_gradients() {
+    let gradients = "same parameter gradients as the reference, through pool3, pool4 and fc7";
+    assert!(checks::run(&check::<Mutant<POOLS_DETACHED>>("same features as the reference on the same weights")).passed());
+    caught::<POOLS_DETACHED>(gradients);
+    let why = reason::<POOLS_DETACHED>(gradients);
+    assert!(why.contains("conv3_3.weight") && !why.contains("fc7.weight"), "{why}");
+}
+
+#[test]
+fn dropout_in_place_is_caught_in_training_mode_alone() {
+    let training = "backward pass in training mode reaches every parameter";
+    assert!(checks::run(&check::<Mutant<DROPOUT_IN_PLACE>>("same parameter gradients as the reference, through pool3, pool4 and fc7")).passed());
+    caught::<DROPOUT_IN_PLACE>(training);
+}
+
+const FCN_DROPOUT: &str =
+    "FCN-16s, FCN-8s, FCN-8s at once: dropout inside each as the release's (after fc6 and fc7, per unit, new masks every pass)";
+
+#[test]
+fn dropout_mistakes_inside_the_fcns_are_caught() {
+    for (mistake, says) in [
+        (reason::<BACKBONE_ALWAYS_EVAL>(FCN_DROPOUT), "mean square"),
+        (reason::<FC7_DROPPED_TWICE>(FCN_DROPOUT), "mean square"),
+        (reason::<CHANNEL_DROPOUT>(FCN_DROPOUT), "than the release's"),
+        (reason::<DROPOUT_ON_POOL5>(FCN_DROPOUT), "mean square"),
+        (reason::<SAME_MASKS_EVERY_PASS>(FCN_DROPOUT), "the same masks"),
+    ] {
+        assert!(mistake.contains(says), "{mistake}");
+    }
+    // VGG16's own dropout check does not see the FCN's head or its mode.
+    let vgg = "dropout after fc6 and fc7 at the paper's rate, inverted, nothing else random";
+    for status in [
+        checks::run(&check::<Mutant<BACKBONE_ALWAYS_EVAL>>(vgg)),
+        checks::run(&check::<Mutant<FC7_DROPPED_TWICE>>(vgg)),
+    ] {
+        assert!(status.passed(), "{status:?}");
+    }
+}
+
+#[test]
 fn dropout_at_another_rate_missing_after_fc6_or_elsewhere_is_caught() {
     let rate = "dropout after fc6 and fc7 at the paper's rate, inverted, nothing else random";
     caught::<DROPOUT_RATE_0_3>(rate);
@@ -423,3 +512,5 @@ fn the_public_value_tests_catch_the_mistakes_that_change_values() {
         assert!(message.contains(first), "mistake {mistake}, {file}: {message}");
     }
 }
+
+

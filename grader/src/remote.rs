@@ -21,11 +21,27 @@ use ndarray::{Array2, Array4};
 use runner_protocol::{Config, Network, Operation, Reply, Request, Score, Tensors, Variable, read_frame_within, write_frame};
 use tch::{Device, Kind, Tensor, nn};
 
-/// Most variables a network may list.
-const MAX_VARIABLES: usize = 512;
-/// Most elements a network's variables may have together (a full-width
-/// FCN has about 136 million).
-const MAX_ELEMENTS: i64 = 400_000_000;
+/// Most variables a listing may hold (FCN-8s has 40).
+const MAX_VARIABLES: usize = 160;
+
+/// Most elements a network built with `fcn` may list, which the grader
+/// allocates: twice the largest the release's networks have at that width
+/// (FCN-8s: 134.4 million at full width, 21 classes; 40 classes add 0.3
+/// million), a width divisor d dividing that by d squared, plus room for a
+/// small network's heads. The grader's memory is sized by its own request,
+/// never by the runner's listing.
+fn network_elements(fcn: FcnConfig) -> i64 {
+    const FULL_WIDTH: i64 = 135_000_000;
+    let d = fcn.width_divisor.clamp(1, 1 << 10);
+    2 * FULL_WIDTH / (d * d) + 4 * fcn.classes.clamp(1, 1 << 10).pow(2) * 16 * 16 + (1 << 20)
+}
+
+/// Most elements a fixed upsampling layer of `channels` and `stride` may
+/// list: four times its weight.
+fn upsampling_elements(channels: i64, stride: i64) -> i64 {
+    let kernel = fcn_common::upsampling_kernel_size(stride.clamp(1, 1 << 10));
+    4 * (channels.clamp(0, 1 << 12) * kernel).pow(2) + 1024
+}
 
 /// A running runner: its pipes, and how to say why it ended.
 pub struct Connection {
@@ -244,25 +260,29 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// Creates under `path` the variables the runner listed, with the values it
-/// sent (zeros where it sent none); returns them, sorted by name.
-fn create(path: &nn::Path, listing: &[Variable], mut values: Tensors) -> Vec<(String, Tensor)> {
+/// sent (zeros where it sent none); returns them, sorted by name. At most
+/// `most` elements together: what the request can call for.
+fn create(path: &nn::Path, listing: &[Variable], mut values: Tensors, most: i64) -> Vec<(String, Tensor)> {
     if listing.len() > MAX_VARIABLES {
         broken(format!("the runner listed {} variables (at most {MAX_VARIABLES})", listing.len()));
     }
+    // The whole listing is read before anything is allocated for it.
     let mut elements = 0i64;
-    let mut created = Vec::with_capacity(listing.len());
-    for variable in listing {
-        let Variable { name, shape, trainable } = variable;
-        if !valid_name(name) || created.iter().any(|(n, _)| n == name) {
+    for Variable { name, shape, .. } in listing {
+        if !valid_name(name) || listing.iter().filter(|v| v.name == *name).count() > 1 {
             broken(format!("the runner listed a variable named {:?}", runner_protocol::clean_message(name)));
         }
         if shape.len() > 4 || shape.iter().any(|&d| !(0..=1 << 24).contains(&d)) {
             broken(format!("the runner listed {name} with shape {shape:?}"));
         }
-        elements += shape.iter().product::<i64>();
-        if elements > MAX_ELEMENTS {
-            broken(format!("the runner listed more than {MAX_ELEMENTS} parameters"));
+        elements = elements.saturating_add(shape.iter().fold(1i64, |n, &d| n.saturating_mul(d)));
+        if elements > most {
+            broken(format!("the runner listed more than {most} parameters, more than this network can have"));
         }
+    }
+    let mut created = Vec::with_capacity(listing.len());
+    for variable in listing {
+        let Variable { name, shape, trainable } = variable;
         let mut words: Vec<&str> = name.split('.').collect();
         let last = words.pop().expect("a name has a word");
         let make = |parent: &nn::Path| if *trainable { parent.zeros(last, shape) } else { parent.zeros_no_train(last, shape) };
@@ -293,7 +313,7 @@ fn create(path: &nn::Path, listing: &[Variable], mut values: Tensors) -> Vec<(St
 fn build(path: &nn::Path, network: Network, fcn: FcnConfig) -> Vec<(String, Tensor)> {
     let request = Request::Build { network, config: config(fcn), values: fcn.width_divisor >= 4 };
     match call(&request, &[]) {
-        (Reply::Done { listing, .. }, values) => create(path, &listing, values),
+        (Reply::Done { listing, .. }, values) => create(path, &listing, values, network_elements(fcn)),
         _ => unreachable!("call returns Done or ends the check"),
     }
 }
@@ -303,10 +323,10 @@ fn build(path: &nn::Path, network: Network, fcn: FcnConfig) -> Vec<(String, Tens
 /// as leaves, and the next `fcn_train::train::backward` carries their
 /// gradients to `variables`.
 fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs: &Tensor, train: bool, outputs: &[&str]) -> Vec<Tensor> {
-    let seed = if train { i64::try_from(Tensor::randint(1 << 40, [1], (Kind::Int64, Device::Cpu))).expect("a seed") } else { 0 };
+    let seed = next_seed();
     // A pass whose gradients someone may ask for keeps its graph in the
     // runner: every training-mode pass, and an eval-mode one outside no_grad.
-    let keep = (train || grad_enabled()) && network != Network::Vgg16;
+    let keep = train || grad_enabled();
     let mut tensors: Tensors = variables.iter().map(|(n, t)| (format!("weight.{n}"), t.detach())).collect();
     tensors.push(("input".to_owned(), xs.detach()));
     let taps = fcn_common::taps::is_recording();
@@ -319,16 +339,26 @@ fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs:
     if !keep {
         return results;
     }
-    let output = results[0].detach().set_requires_grad(true);
+    // Each output a leaf; the gradients they receive go back to the runner,
+    // which carries them through the network it kept.
+    let leaves: Vec<Tensor> = results.iter().map(|r| r.detach().set_requires_grad(true)).collect();
     let trainable: Vec<(String, Tensor)> =
         variables.iter().filter(|(_, t)| t.requires_grad()).map(|(n, t)| (n.clone(), t.shallow_clone())).collect();
-    let leaf = output.shallow_clone();
+    let names: Vec<String> = outputs.iter().map(|n| n.to_string()).collect();
+    let received: Vec<Tensor> = leaves.iter().map(Tensor::shallow_clone).collect();
     fcn_train::train::defer_backward(move || {
-        let upstream = leaf.grad();
-        if !upstream.defined() {
+        if received.iter().all(|leaf| !leaf.grad().defined()) {
             return;
         }
-        let (_, grads) = call(&Request::Backward, &[("output".to_owned(), upstream)]);
+        let upstream: Tensors = names
+            .iter()
+            .zip(&received)
+            .map(|(name, leaf)| {
+                let grad = leaf.grad();
+                (name.clone(), if grad.defined() { grad } else { leaf.zeros_like() })
+            })
+            .collect();
+        let (_, grads) = call(&Request::Backward, &upstream);
         let mut surrogate = Tensor::zeros([], (Kind::Float, device));
         for (name, grad) in grads {
             let Some((_, variable)) = trainable.iter().find(|(n, _)| name.strip_prefix("grad.") == Some(n.as_str())) else {
@@ -344,7 +374,28 @@ fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs:
             surrogate.backward();
         }
     });
-    vec![output]
+    leaves
+}
+
+/// A new seed for each forward pass, eval mode included (dropout left on in
+/// eval mode then shows as two passes that differ). Drawn from a sequence of
+/// this thread's own, not from libtorch's process-wide generator: with
+/// `--jobs 2`, a check beside this one reseeding that generator could
+/// otherwise hand two passes of this one the same seed.
+fn next_seed() -> i64 {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(checks::check::case_seed(0x5EED) ^ 0x2545_F491_4F6C_DD1D);
+    }
+    STATE.with(|state| {
+        // splitmix64
+        let next = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        state.set(next);
+        let mut z = next;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 24) as i64
+    })
 }
 
 /// Whether autograd records on this thread (false under `no_grad_guard`).
@@ -413,7 +464,7 @@ impl Implementation for Remote {
         if got != stride {
             panic!("bilinear_upsampling(path, {channels}, {stride}) made a layer of stride {got}");
         }
-        let variables = create(path, &listing, tensors);
+        let variables = create(path, &listing, tensors, upsampling_elements(channels, stride));
         let weight = match variables.iter().find(|(n, _)| n == "weight") {
             Some((_, weight)) => weight.shallow_clone(),
             None => panic!("bilinear_upsampling made no variable named weight under its path (it made {:?})", variables.iter().map(|(n, _)| n).collect::<Vec<_>>()),
@@ -567,6 +618,46 @@ mod tests {
         let piece = Request::TrainedWeights { name: "fc6.weight".into(), offset: 0, count: crate::remote_training::PIECE };
         assert!(reply_budget(&piece) < (4 * crate::remote_training::PIECE as u64) + (1 << 20));
         assert!(reply_budget(&Request::BeginTraining { device: runner_protocol::Compute::Cpu }) < 1 << 20);
+    }
+
+    /// What `create` says of `listing`, or None when it accepts it.
+    fn refused(listing: &[Variable], most: i64) -> Option<String> {
+        let store = nn::VarStore::new(Device::Cpu);
+        let root = store.root();
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| create(&root, listing, Vec::new(), most)));
+        match made {
+            Ok(_) => None,
+            Err(payload) => match payload.downcast::<Status>() {
+                Ok(status) => Some(format!("{status:?}")),
+                Err(_) => Some("another panic".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn a_listing_is_held_to_what_its_network_can_have() {
+        let variable = |name: &str, shape: Vec<i64>| Variable { name: name.into(), shape, trainable: true };
+        // The release's largest network fits at every width and class count
+        // the checks ask for, with room for a wrong one twice as large...
+        for (classes, d) in [(21, 1), (40, 1), (2, 16), (40, 4)] {
+            let fcn = FcnConfig { classes, width_divisor: d };
+            assert!(network_elements(fcn) > 2 * 134_362_751 / (d * d), "{fcn:?}");
+        }
+        // ...and far less than the runner could announce: the grader
+        // allocates what it accepts. (Small listings, so that the test
+        // allocates little; the cap is the same code at any size.)
+        let fcn = FcnConfig { classes: 21, width_divisor: 64 };
+        let most = network_elements(fcn);
+        assert!(most < 2 << 20, "{most}");
+        assert_eq!(refused(&[variable("fc6.weight", vec![most])], most), None);
+        let over = refused(&[variable("fc6.weight", vec![most]), variable("fc7.weight", vec![1])], most);
+        assert!(over.is_some_and(|why| why.contains("more than")));
+        // Dimensions whose product overflows are refused, not wrapped.
+        let huge = vec![1 << 24, 1 << 24, 1 << 24, 1 << 24];
+        assert!(refused(&[variable("w", huge)], most).is_some());
+        // An upsampling layer lists its weight alone.
+        assert!(upsampling_elements(21, 32) >= 21 * 21 * 64 * 64);
+        assert!(upsampling_elements(21, 32) < 4 * 21 * 21 * 64 * 64 + 2048);
     }
 
     #[test]

@@ -155,6 +155,97 @@ fn a_build_that_blocks_on_its_own_output_ends_at_the_build_timeout() {
     eprintln!("the blocked build was stopped; grading took {:.0} s", started.elapsed().as_secs_f64());
 }
 
+/// Grades `files` (name, contents) with `args`, within `limit` seconds;
+/// returns the results and the grader's own peak memory (VmHWM, KiB),
+/// read from /proc while it runs (its runner is another process).
+fn grade_watching_memory(files: &[(&str, String)], args: &[&str], limit: u64) -> (Results, u64) {
+    let folder = tempfile::tempdir().unwrap();
+    let src = folder.path().join("student/src");
+    std::fs::create_dir_all(&src).unwrap();
+    for (name, contents) in files {
+        std::fs::write(src.join(name), contents).unwrap();
+    }
+    let json_path = folder.path().join("results.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .arg("--submission")
+        .arg(folder.path().join("student"))
+        .args(args)
+        .arg("--json")
+        .arg(&json_path)
+        .env_remove("LD_LIBRARY_PATH")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let started = std::time::Instant::now();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        let status = std::fs::read_to_string(&status_file).unwrap_or_default();
+        let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches(" kB").parse().ok());
+        peak = peak.max(hwm.unwrap_or(0));
+        if started.elapsed().as_secs() > limit {
+            let _ = child.kill();
+            panic!("grader {args:?} did not finish within {limit} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    (results(&json_path), peak)
+}
+
+/// A student's runner chooses sizes only within what the grader asked for:
+/// a bilinear layer of another stride than asked (before: the grader's own
+/// check built a map from it, 1.77 GB for a stride of 2474) and a VGG16
+/// that lists a gigabyte more than a network can have (before: allocated
+/// by the grader, under a cap of 400 million elements for any network).
+/// Each check fails, and the grader's peak memory stays the reference's.
+#[test]
+fn sizes_a_runner_chooses_cannot_grow_the_graders_memory() {
+    if !machine_has(Need::Sandbox, "a runner's replies are held to their requests") {
+        return;
+    }
+    let bilinear = crate::common::solution("bilinear.rs");
+    let strided = bilinear.replacen("pub fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {",
+        "pub fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {\n    let stride = stride.max(2474);", 1);
+    assert_ne!(strided, bilinear, "bilinear_upsampling's signature is where the test expects it");
+    let vgg = crate::common::solution("vgg.rs");
+    let hoards = vgg.replacen("    // BEGIN SOLUTION\n", "    // BEGIN SOLUTION\n    if config.width_divisor == 1 { let _ = path.zeros_no_train(\"hoard\", &[1 << 24, 15]); }\n", 1);
+    assert_ne!(hoards, vgg, "vgg16's body is where the test expects it");
+    let args = ["--skip-training"];
+    // Exercises 1 and 2 alone are graded from these files; the others stay stubs.
+    let (honest, honest_peak) = grade_watching_memory(&[("bilinear.rs", bilinear), ("vgg.rs", vgg)], &args, 600);
+    let (hostile, hostile_peak) = grade_watching_memory(&[("bilinear.rs", strided), ("vgg.rs", hoards)], &args, 600);
+    let failed = |json: &Results| json.tests.iter().filter(|t| t.status == "failed" && ["bilinear", "vgg"].contains(&t.extra_data.exercise.as_str())).map(|t| t.extra_data.check.clone()).collect::<Vec<_>>();
+    assert!(failed(&honest).is_empty(), "{:?}", failed(&honest));
+    let hostile_failed = failed(&hostile);
+    for check in ["layer keeps a constant map constant", "layer interpolates bilinearly", "parameter count at full width"] {
+        assert!(hostile_failed.iter().any(|c| c == check), "{check} passed: {hostile_failed:?}");
+    }
+    eprintln!("the grader's peak memory: {honest_peak} KiB grading the reference's files, {hostile_peak} KiB grading the hostile ones");
+    assert!(hostile_peak <= honest_peak + honest_peak / 10, "{hostile_peak} KiB against {honest_peak} KiB");
+}
+
+/// Dropout left on in eval mode, graded through the runner: each pass gets
+/// a seed of its own, eval mode included (before, every eval pass was
+/// seeded alike, the masks were the same twice, and the public check
+/// passed).
+#[test]
+fn dropout_left_on_in_eval_mode_is_caught_through_the_runner() {
+    if !machine_has(Need::Sandbox, "dropout left on in eval is caught through the runner") {
+        return;
+    }
+    let vgg = crate::common::solution("vgg.rs").replace("dropout(0.5, train)", "dropout(0.5, true)");
+    assert_eq!(vgg.matches("dropout(0.5, true)").count(), 2, "vgg16's dropouts are where the test expects them");
+    let (json, _) = grade_watching_memory(&[("vgg.rs", vgg)], &["--only", "vgg"], 600);
+    let check = json.tests.iter().find(|t| t.extra_data.check == "dropout in training only").unwrap();
+    assert_eq!(check.extra_data.check_status, "wrong", "{check:?}");
+    assert!(check.output.contains("dropout is on in eval mode"), "{}", check.output);
+}
+
 #[test]
 fn list_shows_every_check_with_points() {
     let list = grader_ok(&["--list"]);
