@@ -124,32 +124,12 @@ fn a_build_that_blocks_on_its_own_output_ends_at_the_build_timeout() {
     if !machine_has(Need::Sandbox, "a build that blocks is stopped with its sandbox") {
         return;
     }
-    let folder = tempfile::tempdir().unwrap();
-    let src = folder.path().join("student/src");
-    std::fs::create_dir_all(&src).unwrap();
     let stub = std::fs::read_to_string(kit().join("exercises/src/bilinear.rs")).unwrap();
-    std::fs::write(src.join("bilinear.rs"), format!("{stub}\nconst _BLOCKS: &[u8] = include_bytes!(\"/proc/self/fd/1\");\n")).unwrap();
-    let json_path = folder.path().join("results.json");
+    let blocks = format!("{stub}\nconst _BLOCKS: &[u8] = include_bytes!(\"/proc/self/fd/1\");\n");
     let started = std::time::Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_grader"))
-        .arg("--submission")
-        .arg(folder.path().join("student"))
-        .args(["--only", "bilinear", "--build-timeout", "20", "--json"])
-        .arg(&json_path)
-        .env_remove("LD_LIBRARY_PATH")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     // The test's own limit: the grader's build tree (prepared by the first
     // test that needs it, minutes) and two builds of 20 s at most.
-    let status = wait_timeout::ChildExt::wait_timeout(&mut child, std::time::Duration::from_secs(900)).unwrap();
-    let Some(status) = status else {
-        let _ = child.kill();
-        panic!("the grader did not finish within 900 s: a build that blocks stalls it");
-    };
-    assert!(status.success(), "{status}");
-    let json = results(&json_path);
+    let (json, _) = grade_watching_memory(&[("bilinear.rs", blocks)], &["--only", "bilinear", "--build-timeout", "20"], 900);
     let notes = json.extra_data.notes.join("\n");
     assert!(notes.contains("bilinear.rs") && notes.contains("did not finish in 20 s"), "{notes}");
     eprintln!("the blocked build was stopped; grading took {:.0} s", started.elapsed().as_secs_f64());
@@ -189,7 +169,7 @@ fn grade_watching_memory(files: &[(&str, String)], args: &[&str], limit: u64) ->
         peak = peak.max(hwm.unwrap_or(0));
         if started.elapsed().as_secs() > limit {
             let _ = child.kill();
-            panic!("grader {args:?} did not finish within {limit} s");
+            panic!("grader {args:?} did not finish within {limit} s: something stalls it");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
