@@ -4,7 +4,7 @@ use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
+use std::sync::{Once, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::{Deserialize, Serialize};
 
@@ -62,17 +62,28 @@ pub struct Check {
     /// `Some(why)` when the check cannot run here (data it needs is
     /// missing): it is then skipped, with that reason, and `run` is not called.
     pub precondition: fn() -> Option<String>,
+    /// Whether the check compares passes that draw from libtorch's
+    /// generator under the same seed (see `networks::seeded`): where the
+    /// reference's passes run in this process, no other check may draw
+    /// beside it, and [`run`] runs it alone.
+    pub draws_alone: bool,
 }
 
 impl Check {
     /// A hidden check.
     pub fn new(exercise: Exercise, name: &'static str, points: u32, run: fn() -> Result<(), String>) -> Self {
-        Check { exercise, name, points, visibility: Visibility::Hidden, run, precondition: || None }
+        Check { exercise, name, points, visibility: Visibility::Hidden, run, precondition: || None, draws_alone: false }
     }
 
     /// The same check, run only when `precondition` gives no reason not to.
     pub fn needs(self, precondition: fn() -> Option<String>) -> Self {
         Check { precondition, ..self }
+    }
+
+    /// The same check, run alone where its reference passes run in this
+    /// process ([`Check::draws_alone`]).
+    pub fn draws_alone(self) -> Self {
+        Check { draws_alone: true, ..self }
     }
 
     /// The same check, marked public: the public tests check the same property.
@@ -153,6 +164,7 @@ pub fn run(check: &Check) -> Status {
         return Status::Skipped(why);
     }
     quiet_panics_in_checks();
+    let _turn = Turn::take(check.draws_alone && Settings::current().reference_process.is_none());
     IN_CHECK.set(true);
     let result = panic::catch_unwind(AssertUnwindSafe(check.run));
     IN_CHECK.set(false);
@@ -169,6 +181,25 @@ pub fn run(check: &Check) -> Status {
             } else {
                 Status::Panicked(shorten(&message))
             }
+        }
+    }
+}
+
+/// A check's turn at libtorch's process-wide generator: shared with the
+/// other checks of this process, or its alone.
+enum Turn {
+    Shared(#[allow(dead_code)] RwLockReadGuard<'static, ()>),
+    Alone(#[allow(dead_code)] RwLockWriteGuard<'static, ()>),
+}
+
+impl Turn {
+    fn take(alone: bool) -> Turn {
+        static GENERATOR: RwLock<()> = RwLock::new(());
+        // A check that panicked holding it changed nothing it guards.
+        if alone {
+            Turn::Alone(GENERATOR.write().unwrap_or_else(|e| e.into_inner()))
+        } else {
+            Turn::Shared(GENERATOR.read().unwrap_or_else(|e| e.into_inner()))
         }
     }
 }
@@ -240,6 +271,11 @@ pub struct Settings {
     pub cases: u64,
     /// The training checks' budget, when it is not the device's own.
     pub budget: BudgetChoice,
+    /// A program that runs the reference's seeded passes in a process of
+    /// their own (`PROGRAM reference-pass PASSES`: the grader), for checks
+    /// that run beside others; `None` to run them in this process, which
+    /// then runs such a check alone.
+    pub reference_process: Option<std::path::PathBuf>,
 }
 
 /// A training budget chosen apart from the device the training runs on: the
@@ -268,6 +304,7 @@ impl Default for Settings {
             cache: None,
             cases: 0,
             budget: BudgetChoice::default(),
+            reference_process: None,
         }
     }
 }

@@ -61,6 +61,17 @@ pub trait Implementation {
     /// Exercise 3: see `solutions::fcn8s::fcn8s_atonce`.
     fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
 
+    /// Seeds libtorch's generator for the next forward pass of a network of
+    /// this implementation: its dropout masks are then the reference's under
+    /// the same seed. Here, in this process; the grader's view of a
+    /// student's crate seeds the runner instead.
+    fn seed_next_pass(seed: i64)
+    where
+        Self: Sized,
+    {
+        tch::manual_seed(seed);
+    }
+
     /// Exercise 4: `networks`, trained in stages with the kit's loop
     /// (`fcn_train::train::train_staged`), each with its scores on the
     /// validation images. Here, in this process; the grader's view of a

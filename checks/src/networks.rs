@@ -7,6 +7,7 @@
 
 mod dropout;
 mod gradients;
+pub mod seeded;
 
 use crate::Implementation;
 use crate::check::{Check, Exercise, Track, ensure};
@@ -93,6 +94,12 @@ pub fn fcn_checks<I: Implementation>() -> Vec<Check> {
             1,
             dropout::fcn_dropouts::<I>,
         ),
+        check(
+            "FCN-16s, FCN-8s, FCN-8s at once: same output and parameter gradients as the reference in training mode, under the same dropout masks",
+            1,
+            gradients::same_gradients_in_training::<I>,
+        )
+        .draws_alone(),
     ]
 }
 

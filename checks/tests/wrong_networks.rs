@@ -66,6 +66,13 @@ const DROPOUT_ON_POOL5: u8 = 26;
 /// leaves libtorch's generator alone for the tests beside this one; a
 /// network that reseeds inside its forward pass does the same).
 const SAME_MASKS_EVERY_PASS: u8 = 27;
+/// The FCN's head takes fc7 detached in training (say, to train the
+/// heads first): fc6, fc7 and the backbone learn through the skips alone,
+/// and eval mode shows nothing.
+const FC7_DETACHED_IN_TRAINING: u8 = 28;
+/// fc6's dropout passes the gradient straight through: the masks on the
+/// way forward, none on the way back.
+const DROPOUT_STRAIGHT_THROUGH: u8 = 29;
 
 /// `xs`, tapped as `name` unless the mistake is to name nothing.
 fn named(mistake: u8, name: &str, xs: Tensor) -> Tensor {
@@ -133,6 +140,7 @@ fn vgg16(path: &nn::Path, config: FcnConfig, mistake: u8) -> Backbone {
             }
             CHANNEL_DROPOUT => x.feature_dropout(0.5, train),
             SAME_MASKS_EVERY_PASS if train => fixed_mask_dropout(&x),
+            DROPOUT_STRAIGHT_THROUGH => &x + (x.dropout(0.5, train) - &x).detach(),
             _ => x.dropout(0.5, train),
         };
         let x = named(mistake, "fc6", x);
@@ -199,7 +207,11 @@ fn fcn(path: &nn::Path, config: FcnConfig, eight: bool, scales: (f64, f64), mist
     };
     nn::func_t(move |xs, train| {
         let f = backbone.forward_t(xs, train && mistake != BACKBONE_ALWAYS_EVAL);
-        let fc7 = if mistake == FC7_DROPPED_TWICE { f.fc7.dropout(0.5, train) } else { f.fc7.shallow_clone() };
+        let fc7 = match mistake {
+            FC7_DROPPED_TWICE => f.fc7.dropout(0.5, train),
+            FC7_DETACHED_IN_TRAINING if train => f.fc7.detach(),
+            _ => f.fc7.shallow_clone(),
+        };
         let scores = fc7.apply(&score_fr);
         let scores = if mistake == DROPOUT_ON_SCORES { scores.dropout(0.5, train) } else { scores };
         let coarse = named(mistake, "upscore2", upscore2.forward(&named(mistake, "score_fr", scores)));
@@ -514,3 +526,37 @@ fn the_public_value_tests_catch_the_mistakes_that_change_values() {
 }
 
 
+
+/// The training-mode gradient check, under the same dropout masks.
+const SAME_GRADIENTS_IN_TRAINING: &str = "FCN-16s, FCN-8s, FCN-8s at once: same output and parameter gradients as the \
+                                          reference in training mode, under the same dropout masks";
+
+#[test]
+fn fc7_detached_in_training_is_caught_in_training_mode_alone() {
+    caught::<FC7_DETACHED_IN_TRAINING>(SAME_GRADIENTS_IN_TRAINING);
+    let why = reason::<FC7_DETACHED_IN_TRAINING>(SAME_GRADIENTS_IN_TRAINING);
+    assert!(why.contains("in training mode") && why.contains("no gradient reaches") && why.contains("fc7.weight"), "{why}");
+    for passed in [
+        "FCN-8s: same parameter gradients as the reference on the same weights",
+        "FCN-8s: gradient reaches conv1_1 and every score layer",
+        "backward pass in training mode reaches every parameter",
+    ] {
+        let status = checks::run(&check::<Mutant<FC7_DETACHED_IN_TRAINING>>(passed));
+        assert!(status.passed(), "{passed:?}: {status:?}");
+    }
+}
+
+#[test]
+fn a_dropout_that_passes_gradients_straight_through_is_caught_in_training_mode_alone() {
+    caught::<DROPOUT_STRAIGHT_THROUGH>(SAME_GRADIENTS_IN_TRAINING);
+    let why = reason::<DROPOUT_STRAIGHT_THROUGH>(SAME_GRADIENTS_IN_TRAINING);
+    assert!(why.contains("in training mode") && why.contains("differ from the reference's"), "{why}");
+    for passed in [
+        "same parameter gradients as the reference, through pool3, pool4 and fc7",
+        "backward pass in training mode reaches every parameter",
+        "FCN-16s, FCN-8s, FCN-8s at once: dropout inside each as the release's (after fc6 and fc7, per unit, new masks every pass)",
+    ] {
+        let status = checks::run(&check::<Mutant<DROPOUT_STRAIGHT_THROUGH>>(passed));
+        assert!(status.passed(), "{passed:?}: {status:?}");
+    }
+}

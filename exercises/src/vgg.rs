@@ -60,6 +60,9 @@
 //!
 //! fc6 and fc7 are each followed by dropout with probability 0.5 while
 //! training, and by nothing at test time: pass `train` to `dropout`.
+//! Use libtorch's `dropout` rather than masks of your own: the hidden checks
+//! compare your networks' gradients in training mode with the reference's
+//! under the same masks, the ones `dropout` draws after the same seed.
 //!
 //! ## Width
 //!

@@ -80,7 +80,11 @@ pub fn grade_from(source: RunnerSource, submitted: &Submitted, label: &str, opti
         0 => fresh_cases(),
         cases => cases,
     };
-    let options = &Options { settings: checks::Settings { cases, ..options.settings.clone() }, ..options.clone() };
+    // The reference's seeded passes run in a process of their own: this
+    // program's `reference-pass` (see checks::networks::seeded).
+    let reference_process = options.settings.reference_process.clone().or_else(|| std::env::current_exe().ok());
+    let settings = checks::Settings { cases, reference_process, ..options.settings.clone() };
+    let options = &Options { settings, ..options.clone() };
     let checks = suite::checks();
     let selected: Vec<usize> =
         (0..checks.len()).filter(|&i| options.only.is_none_or(|e| checks[i].exercise == e)).collect();

@@ -85,6 +85,11 @@ enum Command {
     /// Writes the grader as a Gradescope autograder: autograder.zip with
     /// setup.sh, run_autograder and the kit's source.
     PackageGradescope(gradescope::PackageArgs),
+    /// Runs the reference's seeded training passes PASSES (JSON) in this
+    /// process, alone, and writes their tensors to stdout: the checks that
+    /// compare gradients under the same dropout masks call it.
+    #[command(hide = true)]
+    ReferencePass { passes: String },
 }
 
 fn main() -> ExitCode {
@@ -99,6 +104,9 @@ fn main() -> ExitCode {
         Some(Command::PackageGradescope(args)) => exit("grader package-gradescope", gradescope::run(args)),
         Some(Command::ExportStudent(args)) => exit("grader export-student", export::run(args)),
         Some(Command::Train(args)) => exit("grader train", train::run(args)),
+        Some(Command::ReferencePass { passes }) => {
+            exit("grader reference-pass", checks::networks::seeded::serve(&passes, std::io::stdout().lock()))
+        }
         None => exit("grader", grade::run(&cli.grade)),
     }
 }

@@ -8,7 +8,7 @@
 //! When the runner dies or breaks the protocol, the call ends the check with
 //! a [`Status`] (crashed) that the grader, not the runner, decided.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::{BufReader, BufWriter};
 use std::process::{Child, ChildStdin, ChildStdout};
 use std::sync::Arc;
@@ -377,13 +377,22 @@ fn forward(network: Network, fcn: FcnConfig, variables: &[(String, Tensor)], xs:
     leaves
 }
 
+thread_local! {
+    /// The seed a check asked for the next forward pass on this thread.
+    static ASKED_SEED: Cell<Option<i64>> = const { Cell::new(None) };
+}
+
 /// A new seed for each forward pass, eval mode included (dropout left on in
 /// eval mode then shows as two passes that differ). Drawn from a sequence of
 /// this thread's own, not from libtorch's process-wide generator: with
 /// `--jobs 2`, a check beside this one reseeding that generator could
 /// otherwise hand two passes of this one the same seed.
+/// A check that asked for a seed ([`Implementation::seed_next_pass`]) gets
+/// it instead, once.
 fn next_seed() -> i64 {
-    use std::cell::Cell;
+    if let Some(seed) = ASKED_SEED.take() {
+        return seed;
+    }
     thread_local! {
         static STATE: Cell<u64> = Cell::new(checks::check::case_seed(0x5EED) ^ 0x2545_F491_4F6C_DD1D);
     }
@@ -495,6 +504,10 @@ impl Implementation for Remote {
 
     fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
         network(path, Network::Fcn8sAtOnce, config)
+    }
+
+    fn seed_next_pass(seed: i64) {
+        ASKED_SEED.set(Some(seed));
     }
 
     fn train_staged(

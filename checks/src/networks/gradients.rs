@@ -6,7 +6,9 @@
 
 use tch::{Device, Kind, Tensor, nn, nn::ModuleT};
 
-use super::{Variant, backbone, close, computes, config, copy_weights, draw_weights, image, network, trainable};
+use fcn_common::FcnConfig;
+
+use super::{Fcn8s, Fcn8sAtOnce, Fcn16s, Variant, backbone, close, computes, config, copy_weights, draw_weights, image, network, seeded, trainable};
 use crate::Implementation;
 use crate::check::ensure;
 
@@ -128,6 +130,71 @@ fn suspect_path(differing: &[&str]) -> String {
     }
 }
 
+
+/// In training mode, dropout on: each FCN's output and every parameter's
+/// gradient equal the reference's under the same dropout masks (the same
+/// seed just before the pass, masks drawn by `dropout` after fc6 and then
+/// after fc7). Eval mode leaves out what happens only in training: a skip
+/// or fc7 handed on detached while training, a dropout whose backward pass
+/// is not its forward pass's.
+pub(super) fn same_gradients_in_training<I: Implementation>() -> Result<(), String> {
+    let config = config();
+    let names = [Fcn16s::NAME, Fcn8s::NAME, Fcn8sAtOnce::NAME];
+    let passes: Vec<seeded::Pass> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| seeded::Pass {
+            network: (*name).to_owned(),
+            classes: config.classes,
+            width_divisor: config.width_divisor,
+            input: (2, 40 + 8 * i as i64, 56 - 4 * i as i64),
+            masks: (crate::check::case_seed(53).wrapping_add(i as u64) >> 1) as i64,
+        })
+        .collect();
+    let references = seeded::reference_passes(&passes);
+    let mut references = references.into_iter();
+    let mut next = |pass: &seeded::Pass| (pass.clone(), references.next().expect("a reference pass for each pass"));
+    in_training::<I, Fcn16s>(next(&passes[0]))?;
+    in_training::<I, Fcn8s>(next(&passes[1]))?;
+    in_training::<I, Fcn8sAtOnce>(next(&passes[2]))
+}
+
+/// [`same_gradients_in_training`] for one variant, given the reference's
+/// pass.
+fn in_training<I: Implementation, V: Variant>((pass, reference): (seeded::Pass, seeded::Tensors)) -> Result<(), String> {
+    let take = |name: &str| {
+        let found = reference.iter().find(|(n, _)| n == name).map(|(_, t)| t.shallow_clone());
+        found.unwrap_or_else(|| panic!("the reference's pass gave no {name}"))
+    };
+    let config = FcnConfig { classes: pass.classes, width_divisor: pass.width_divisor };
+    let (mut store, net) = network(V::build::<I>, config);
+    let (reference_store, _) = network(V::reference, config);
+    {
+        let _guard = tch::no_grad_guard();
+        for (name, mut variable) in reference_store.variables() {
+            variable.copy_(&take(&format!("weight.{name}")));
+        }
+    }
+    copy_weights(&mut store, &reference_store)?;
+    let (xs, upstream, expected) = (take("input"), take("upstream"), take("output"));
+    I::seed_next_pass(pass.masks);
+    let output = net.forward_t(&xs, true);
+    close(&output, &expected, || {
+        format!(
+            "{}'s output in training mode, under the reference's dropout masks (the same seed; masks drawn by \
+             `dropout` after fc6, then after fc7, and nothing else random),",
+            V::NAME
+        )
+    })?;
+    fcn_train::train::backward(&(&output * &upstream).sum(Kind::Float));
+    // The reference's gradients into its own variables: d/dv of sum(v * g) is g.
+    let surrogate = trainable(&reference_store)
+        .iter()
+        .map(|(name, v)| (v * take(&format!("grad.{name}"))).sum(Kind::Float))
+        .fold(Tensor::zeros([], (Kind::Float, Device::Cpu)), |a, b| a + b);
+    surrogate.backward();
+    compare_gradients(&format!("{} in training mode, under the reference's dropout masks", V::NAME), &store, &reference_store, suspect_path)
+}
 
 pub(super) fn gradients_reach<I: Implementation, V: Variant>() -> Result<(), String> {
     let (store, net) = network(V::build::<I>, config());

@@ -169,7 +169,7 @@ pub fn run(args: &GradeArgs) -> Result<(), String> {
             return Err(format!("--training-{option} must be at least 1"));
         }
     }
-    let settings = Settings { device, seed: args.seed, artifacts: Some(artifacts), cache, cases, budget };
+    let settings = Settings { device, seed: args.seed, artifacts: Some(artifacts), cache, cases, budget, reference_process: None };
     let options = options(args, only, settings);
     let run = match &args.runner {
         Some(folder) => {

@@ -229,6 +229,32 @@ fn dropout_left_on_in_eval_mode_is_caught_through_the_runner() {
 }
 
 #[test]
+fn fc7_detached_in_training_is_caught_through_the_runner() {
+    if !machine_has(Need::Sandbox, "fc7 detached in training is caught through the runner") {
+        return;
+    }
+    // Right in eval mode, right values in training mode: only gradients in
+    // training mode, under the reference's masks, show it.
+    let fcn8s = crate::common::solution("fcn8s.rs").replace(
+        "features.fc7.apply(&score_fr)",
+        "(if train { features.fc7.detach() } else { features.fc7.shallow_clone() }).apply(&score_fr)",
+    );
+    assert_eq!(fcn8s.matches("features.fc7.detach()").count(), 1, "FCN-8s reads fc7 where the test expects it");
+    let given = ["bilinear.rs", "vgg.rs", "fcn16s.rs"].map(|name| (name, crate::common::solution(name)));
+    let files: Vec<(&str, String)> = given.into_iter().chain([("fcn8s.rs", fcn8s)]).collect();
+    let (json, _) = grade_watching_memory(&files, &["--only", "fcn", "--skip-training"], 600);
+    let status = |name: &str| {
+        let check = json.tests.iter().find(|t| t.extra_data.check.starts_with(name)).unwrap_or_else(|| panic!("no check {name}"));
+        (check.extra_data.check_status.clone(), check.output.clone())
+    };
+    let (training, why) = status("FCN-16s, FCN-8s, FCN-8s at once: same output and parameter gradients");
+    assert_eq!(training, "wrong", "{why}");
+    assert!(why.contains("FCN-8s in training mode") && why.contains("no gradient reaches"), "{why}");
+    assert_eq!(status("FCN-8s: same parameter gradients").0, "passed");
+    assert_eq!(status("FCN-8s: gradient reaches conv1_1").0, "passed");
+}
+
+#[test]
 fn list_shows_every_check_with_points() {
     let list = grader_ok(&["--list"]);
     for check in checks::full_suite::<checks::Solutions>() {
