@@ -1,6 +1,5 @@
 //! A check, and what running one gives.
 
-use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
@@ -26,7 +25,7 @@ impl Exercise {
     /// them gives the answer. They are the course registry's
     /// (`exercises/info.toml`), which students read with `cargo course hint`.
     pub fn hints(&self) -> &'static [String] {
-        course::named(self.id).map_or(&[], |e| e.hints.as_slice())
+        registry::named(self.id).map_or(&[], |e| e.hints.as_slice())
     }
 }
 
@@ -175,7 +174,7 @@ pub fn run(check: &Check) -> Status {
         // the process running the student's code died or broke the protocol.
         Err(payload) if payload.is::<Status>() => *payload.downcast::<Status>().expect("a Status"),
         Err(payload) => {
-            let message = panic_message(payload.as_ref());
+            let message = runner_protocol::panic_message(payload.as_ref());
             if message.starts_with("not yet implemented") {
                 Status::NotAttempted
             } else {
@@ -222,15 +221,6 @@ fn quiet_panics_in_checks() {
     });
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(message) = payload.downcast_ref::<&str>() {
-        (*message).to_owned()
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "a panic with a value that is not a message".to_owned()
-    }
-}
 
 /// The first lines of a long panic message: libtorch's errors carry a C++
 /// backtrace of dozens of frames after the line that matters.
@@ -325,9 +315,14 @@ impl Settings {
     }
 }
 
-/// The seed of a check's random cases: the check's own `fixed` seed, mixed
-/// with the run's [`Settings::cases`] (unchanged when that is 0).
-pub fn case_seed(fixed: u64) -> u64 {
+/// The seed of the random cases drawn for `purpose` (what they are, in a
+/// few words: "random weights"), mixed with the run's [`Settings::cases`]
+/// (0 keeps each purpose's own seed, as the kit's tests do). Seeds named by
+/// purpose rather than numbered: two draws for different ends never share
+/// one by accident.
+pub fn case_seed(purpose: &str) -> u64 {
+    // FNV-1a: the same seed for the same words on every machine and build.
+    let fixed = purpose.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
     match Settings::current().cases {
         0 => fixed,
         run => fixed ^ run.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17),

@@ -1,15 +1,16 @@
 //! The API contract: what a crate of exercises must provide.
 //!
-//! The `exercises` crate and the `solutions` crate both implement it (through
-//! [`implementation!`], so a signature that drifts apart fails to compile),
-//! and the tests build deliberately wrong implementations of it to prove that
-//! each check can fail.
+//! The traits are made from the one table of the student's API
+//! (`student_api::student_api!`). The `exercises` crate and the `solutions`
+//! crate both implement them (through [`implementation!`], so a signature
+//! that drifts apart fails to compile), the grader's view of a student's
+//! crate does so through the runner, and the tests build deliberately wrong
+//! implementations of them to prove that each check can fail.
 
-use fcn_common::{Backbone, FcnConfig, FixedUpsampling, Window};
+use fcn_common::FcnConfig;
 use fcn_metrics::{Scores, evaluate};
 use fcn_train::train::{Batches, Schedule, Stage, Start, Trained};
-use ndarray::{Array2, Array4};
-use tch::{Tensor, nn};
+use tch::Tensor;
 
 /// A network of the staged schedule, by the exercise that builds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,25 +43,50 @@ pub struct TrainingRun<'a> {
     pub schedule: &'a Schedule,
 }
 
-/// One crate's answers to the exercises, as plain functions.
-pub trait Implementation {
-    /// Exercise 1: see `solutions::bilinear::bilinear_filter`.
-    fn bilinear_filter(size: usize) -> Array2<f32>;
-    /// Exercise 1: see `solutions::bilinear::upsampling_weight`.
-    fn upsampling_weight(channels: usize, size: usize) -> Array4<f32>;
-    /// Exercise 1: see `solutions::bilinear::bilinear_upsampling`.
-    fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling;
-    /// Exercise 2: see `solutions::vgg::vgg16`.
-    fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone;
-    /// The worked example: see `solutions::fcn32s::fcn32s`.
-    fn fcn32s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
-    /// Exercise 3: see `solutions::fcn16s::fcn16s`.
-    fn fcn16s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
-    /// Exercise 3: see `solutions::fcn8s::fcn8s`.
-    fn fcn8s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
-    /// Exercise 3: see `solutions::fcn8s::fcn8s_atonce`.
-    fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static>;
+/// Declares [`Implementation`] and [`Bonus`] from the table, with the core
+/// trait's provided methods (`$provided`) after the table's.
+macro_rules! traits {
+    ([$($provided:tt)*]
+     core {
+        calls { $($call:ident = $cm:ident :: $cf:ident ($($ca:ident : $ct:ty),*) -> $cr:ty $(, within $cb:expr)? ;)* }
+        layers { $($layer:ident = $lm:ident :: $lf:ident (path: $lp:ty $(, $la:ident : $lt:ty)*) -> $lr:ty $(, within $lb:expr)? ;)* }
+        networks { $($network:ident = $nm:ident :: $nf:ident -> $nr:ty;)* }
+     }
+     bonus {
+        calls { $($bonus:ident = $bm:ident :: $bf:ident ($($ba:ident : $bt:ty),*) -> $br:ty $(, within $bb:expr)? ;)* }
+     }) => {
+        /// One crate's answers to the exercises of the core track, as plain
+        /// functions: those of the table of the student's API
+        /// (`student_api::student_api!`), and how the checks run them.
+        pub trait Implementation {
+            $(
+                #[doc = concat!("See `solutions::", stringify!($cm), "::", stringify!($cf), "`.")]
+                fn $cf($($ca: $ct),*) -> $cr;
+            )*
+            $(
+                #[doc = concat!("See `solutions::", stringify!($lm), "::", stringify!($lf), "`.")]
+                fn $lf(path: $lp, $($la: $lt),*) -> $lr;
+            )*
+            $(
+                #[doc = concat!("See `solutions::", stringify!($nm), "::", stringify!($nf), "`.")]
+                fn $nf(path: &::tch::nn::Path, config: ::fcn_common::FcnConfig) -> $nr;
+            )*
+            $($provided)*
+        }
 
+        /// One crate's answers to the bonus exercises. Apart from
+        /// [`Implementation`] so that an implementation of one track need not
+        /// spell out the other.
+        pub trait Bonus {
+            $(
+                #[doc = concat!("See `solutions::", stringify!($bm), "::", stringify!($bf), "`.")]
+                fn $bf($($ba: $bt),*) -> $br;
+            )*
+        }
+    };
+}
+
+student_api::student_api!(traits![
     /// Seeds libtorch's generator for the next forward pass of a network of
     /// this implementation: its dropout masks are then the reference's under
     /// the same seed. Here, in this process; the grader's view of a
@@ -70,6 +96,16 @@ pub trait Implementation {
         Self: Sized,
     {
         tch::manual_seed(seed);
+    }
+
+    /// Back-propagates `loss` through this implementation's networks: here,
+    /// `loss.backward()`; the grader's view of a student's crate also
+    /// carries the gradients through the passes its runner kept.
+    fn backward(loss: &Tensor)
+    where
+        Self: Sized,
+    {
+        loss.backward();
     }
 
     /// Exercise 4: `networks`, trained in stages with the kit's loop
@@ -88,192 +124,48 @@ pub trait Implementation {
         let classes = run.config.classes as usize;
         Ok(trained.into_iter().map(|t| { let scores = evaluate(&t.net, run.val, classes); (t, scores) }).collect())
     }
-}
+]);
 
-/// One crate's answers to the bonus exercises. Apart from [`Implementation`]
-/// so that an implementation of one track need not spell out the other.
-pub trait Bonus {
-    /// Bonus exercise 5: see `solutions::transposed::insert_zeros`.
-    fn insert_zeros(input: &Tensor, stride: [i64; 2]) -> Tensor;
-    /// Bonus exercise 5: see `solutions::transposed::conv_transpose_by_zero_insertion`.
-    fn conv_transpose_by_zero_insertion(
-        input: &Tensor,
-        weight: &Tensor,
-        stride: [i64; 2],
-        padding: [i64; 2],
-    ) -> Tensor;
-    /// Bonus exercise 5: see `solutions::transposed::convolution_matrix`.
-    fn convolution_matrix(
-        weight: &Tensor,
-        input_size: [i64; 2],
-        stride: [i64; 2],
-        padding: [i64; 2],
-    ) -> Tensor;
-    /// Bonus exercise 5: see `solutions::transposed::conv_transpose_by_matrix`.
-    fn conv_transpose_by_matrix(
-        input: &Tensor,
-        weight: &Tensor,
-        stride: [i64; 2],
-        padding: [i64; 2],
-    ) -> Tensor;
-    /// Bonus exercise 6: see `solutions::unpooling::nearest_unpool`.
-    fn nearest_unpool(input: &Tensor, factor: i64) -> Tensor;
-    /// Bonus exercise 6: see `solutions::unpooling::bed_of_nails_unpool`.
-    fn bed_of_nails_unpool(input: &Tensor, factor: i64) -> Tensor;
-    /// Bonus exercise 6: see `solutions::unpooling::max_unpool`.
-    fn max_unpool(input: &Tensor, indices: &Tensor, output_size: [i64; 2]) -> Tensor;
-    /// Bonus exercise 7: see `solutions::dilated::spread_filter`.
-    fn spread_filter(weight: &Tensor, dilation: [i64; 2]) -> Tensor;
-    /// Bonus exercise 7: see `solutions::dilated::dilated_conv2d`.
-    fn dilated_conv2d(
-        input: &Tensor,
-        weight: &Tensor,
-        stride: [i64; 2],
-        padding: [i64; 2],
-        dilation: [i64; 2],
-    ) -> Tensor;
-    /// Bonus exercise 7: see `solutions::dilated::receptive_field`.
-    fn receptive_field(layers: &[Window]) -> i64;
-    /// Bonus exercise 8: see `solutions::metrics::confusion_matrix`.
-    fn confusion_matrix(truth: &Array2<u8>, prediction: &Array2<u8>, classes: usize)
-    -> Array2<u64>;
-    /// Bonus exercise 8: see `solutions::metrics::pixel_accuracy`.
-    fn pixel_accuracy(hist: &Array2<u64>) -> f64;
-    /// Bonus exercise 8: see `solutions::metrics::mean_accuracy`.
-    fn mean_accuracy(hist: &Array2<u64>) -> f64;
-    /// Bonus exercise 8: see `solutions::metrics::mean_iu`.
-    fn mean_iu(hist: &Array2<u64>) -> f64;
-    /// Bonus exercise 8: see `solutions::metrics::frequency_weighted_iu`.
-    fn frequency_weighted_iu(hist: &Array2<u64>) -> f64;
+/// The body of [`implementation!`]: each function of the table, forwarded to
+/// the crate `$krate`'s.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! forward {
+    ([$name:ident, $krate:ident]
+     core {
+        calls { $($call:ident = $cm:ident :: $cf:ident ($($ca:ident : $ct:ty),*) -> $cr:ty $(, within $cb:expr)? ;)* }
+        layers { $($layer:ident = $lm:ident :: $lf:ident (path: $lp:ty $(, $la:ident : $lt:ty)*) -> $lr:ty $(, within $lb:expr)? ;)* }
+        networks { $($network:ident = $nm:ident :: $nf:ident -> $nr:ty;)* }
+     }
+     bonus {
+        calls { $($bonus:ident = $bm:ident :: $bf:ident ($($ba:ident : $bt:ty),*) -> $br:ty $(, within $bb:expr)? ;)* }
+     }) => {
+        impl $crate::Implementation for $name {
+            $( fn $cf($($ca: $ct),*) -> $cr { $krate::$cm::$cf($($ca),*) } )*
+            $( fn $lf(path: $lp, $($la: $lt),*) -> $lr { $krate::$lm::$lf(path, $($la),*) } )*
+            $(
+                fn $nf(path: &::tch::nn::Path, config: ::fcn_common::FcnConfig) -> $nr {
+                    $krate::$nm::$nf(path, config)
+                }
+            )*
+        }
+
+        impl $crate::Bonus for $name {
+            $( fn $bf($($ba: $bt),*) -> $br { $krate::$bm::$bf($($ba),*) } )*
+        }
+    };
 }
 
 /// Declares `$name`, the [`Implementation`] and [`Bonus`] given by crate
-/// `$krate`.
+/// `$krate`: each function of the table of the student's API forwarded to
+/// `$krate`'s, so a signature that drifts apart fails to compile.
 #[macro_export]
 macro_rules! implementation {
     ($(#[$meta:meta])* $name:ident, $krate:ident) => {
         $(#[$meta])*
         pub struct $name;
 
-        impl $crate::Implementation for $name {
-            fn bilinear_filter(size: usize) -> $crate::ndarray::Array2<f32> {
-                $krate::bilinear::bilinear_filter(size)
-            }
-            fn upsampling_weight(channels: usize, size: usize) -> $crate::ndarray::Array4<f32> {
-                $krate::bilinear::upsampling_weight(channels, size)
-            }
-            fn bilinear_upsampling(
-                path: &$crate::tch::nn::Path,
-                channels: i64,
-                stride: i64,
-            ) -> $crate::fcn_common::FixedUpsampling {
-                $krate::bilinear::bilinear_upsampling(path, channels, stride)
-            }
-            fn vgg16(path: &$crate::tch::nn::Path, config: $crate::fcn_common::FcnConfig) -> $crate::fcn_common::Backbone {
-                $krate::vgg::vgg16(path, config)
-            }
-            fn fcn32s(
-                path: &$crate::tch::nn::Path,
-                config: $crate::fcn_common::FcnConfig,
-            ) -> $crate::tch::nn::FuncT<'static> {
-                $krate::fcn32s::fcn32s(path, config)
-            }
-            fn fcn16s(
-                path: &$crate::tch::nn::Path,
-                config: $crate::fcn_common::FcnConfig,
-            ) -> $crate::tch::nn::FuncT<'static> {
-                $krate::fcn16s::fcn16s(path, config)
-            }
-            fn fcn8s(
-                path: &$crate::tch::nn::Path,
-                config: $crate::fcn_common::FcnConfig,
-            ) -> $crate::tch::nn::FuncT<'static> {
-                $krate::fcn8s::fcn8s(path, config)
-            }
-            fn fcn8s_atonce(
-                path: &$crate::tch::nn::Path,
-                config: $crate::fcn_common::FcnConfig,
-            ) -> $crate::tch::nn::FuncT<'static> {
-                $krate::fcn8s::fcn8s_atonce(path, config)
-            }
-        }
-
-        impl $crate::Bonus for $name {
-            fn insert_zeros(input: &$crate::tch::Tensor, stride: [i64; 2]) -> $crate::tch::Tensor {
-                $krate::transposed::insert_zeros(input, stride)
-            }
-            fn conv_transpose_by_zero_insertion(
-                input: &$crate::tch::Tensor,
-                weight: &$crate::tch::Tensor,
-                stride: [i64; 2],
-                padding: [i64; 2],
-            ) -> $crate::tch::Tensor {
-                $krate::transposed::conv_transpose_by_zero_insertion(input, weight, stride, padding)
-            }
-            fn convolution_matrix(
-                weight: &$crate::tch::Tensor,
-                input_size: [i64; 2],
-                stride: [i64; 2],
-                padding: [i64; 2],
-            ) -> $crate::tch::Tensor {
-                $krate::transposed::convolution_matrix(weight, input_size, stride, padding)
-            }
-            fn conv_transpose_by_matrix(
-                input: &$crate::tch::Tensor,
-                weight: &$crate::tch::Tensor,
-                stride: [i64; 2],
-                padding: [i64; 2],
-            ) -> $crate::tch::Tensor {
-                $krate::transposed::conv_transpose_by_matrix(input, weight, stride, padding)
-            }
-            fn nearest_unpool(input: &$crate::tch::Tensor, factor: i64) -> $crate::tch::Tensor {
-                $krate::unpooling::nearest_unpool(input, factor)
-            }
-            fn bed_of_nails_unpool(input: &$crate::tch::Tensor, factor: i64) -> $crate::tch::Tensor {
-                $krate::unpooling::bed_of_nails_unpool(input, factor)
-            }
-            fn max_unpool(
-                input: &$crate::tch::Tensor,
-                indices: &$crate::tch::Tensor,
-                output_size: [i64; 2],
-            ) -> $crate::tch::Tensor {
-                $krate::unpooling::max_unpool(input, indices, output_size)
-            }
-            fn spread_filter(weight: &$crate::tch::Tensor, dilation: [i64; 2]) -> $crate::tch::Tensor {
-                $krate::dilated::spread_filter(weight, dilation)
-            }
-            fn dilated_conv2d(
-                input: &$crate::tch::Tensor,
-                weight: &$crate::tch::Tensor,
-                stride: [i64; 2],
-                padding: [i64; 2],
-                dilation: [i64; 2],
-            ) -> $crate::tch::Tensor {
-                $krate::dilated::dilated_conv2d(input, weight, stride, padding, dilation)
-            }
-            fn receptive_field(layers: &[$crate::fcn_common::Window]) -> i64 {
-                $krate::dilated::receptive_field(layers)
-            }
-            fn confusion_matrix(
-                truth: &$crate::ndarray::Array2<u8>,
-                prediction: &$crate::ndarray::Array2<u8>,
-                classes: usize,
-            ) -> $crate::ndarray::Array2<u64> {
-                $krate::metrics::confusion_matrix(truth, prediction, classes)
-            }
-            fn pixel_accuracy(hist: &$crate::ndarray::Array2<u64>) -> f64 {
-                $krate::metrics::pixel_accuracy(hist)
-            }
-            fn mean_accuracy(hist: &$crate::ndarray::Array2<u64>) -> f64 {
-                $krate::metrics::mean_accuracy(hist)
-            }
-            fn mean_iu(hist: &$crate::ndarray::Array2<u64>) -> f64 {
-                $krate::metrics::mean_iu(hist)
-            }
-            fn frequency_weighted_iu(hist: &$crate::ndarray::Array2<u64>) -> f64 {
-                $krate::metrics::frequency_weighted_iu(hist)
-            }
-        }
+        $crate::student_api::student_api!($crate::forward![$name, $krate]);
     };
 }
 

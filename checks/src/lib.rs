@@ -18,7 +18,7 @@ pub use implementation::{Bonus, Implementation, Net, Solutions, TrainingRun};
 
 // For `implementation!`, so that its users need not depend on these crates.
 #[doc(hidden)]
-pub use {fcn_common, ndarray, tch};
+pub use {fcn_common, ndarray, student_api, tch};
 
 /// Every exercise, in course order: the core track, then the bonus track.
 pub const EXERCISES: [Exercise; 8] = [

@@ -14,7 +14,7 @@ fn read(path: &str) -> String {
 
 #[test]
 fn the_grader_grades_the_registry_s_exercises() {
-    let registry = course::exercises();
+    let registry = registry::exercises();
     assert_eq!(registry.len(), checks::EXERCISES.len(), "the registry and the grader list different exercises");
     for (listed, graded) in registry.iter().zip(checks::EXERCISES) {
         assert_eq!(
@@ -24,14 +24,14 @@ fn the_grader_grades_the_registry_s_exercises() {
             listed.number
         );
         let bonus = graded.track == checks::Track::Bonus;
-        assert_eq!(listed.track == course::Track::Bonus, bonus, "{}: track", listed.id);
+        assert_eq!(listed.track == registry::Track::Bonus, bonus, "{}: track", listed.id);
         assert!(!graded.hints().is_empty(), "{}: no hints", listed.id);
     }
 }
 
 #[test]
 fn every_exercise_file_and_test_is_the_registry_s() {
-    let mut files: Vec<String> = course::exercises().iter().flat_map(|e| e.files.clone()).collect();
+    let mut files: Vec<String> = registry::exercises().iter().flat_map(|e| e.files.clone()).collect();
     for file in &files {
         assert!(kit().join("exercises/src").join(file).is_file(), "exercises/src/{file} is in the registry, not on disk");
         assert!(kit().join("solutions/src").join(file).is_file(), "solutions/src/{file}: the reference has no such file");
@@ -45,7 +45,7 @@ fn every_exercise_file_and_test_is_the_registry_s() {
     files.sort();
     written.sort();
     assert_eq!(written, files, "the files with todo!() and the registry's files differ");
-    for exercise in course::exercises() {
+    for exercise in registry::exercises() {
         let Some(test) = &exercise.test else { continue };
         let source = read(&format!("exercises/tests/{test}.rs"));
         for part in &exercise.parts {
@@ -58,7 +58,7 @@ fn every_exercise_file_and_test_is_the_registry_s() {
 fn both_readmes_number_the_exercises_as_the_registry_does() {
     for readme in ["README.md", "handout/README.md"] {
         let text = read(readme);
-        for exercise in course::exercises() {
+        for exercise in registry::exercises() {
             let row = format!("| {} | {}", exercise.number, exercise.title);
             assert!(text.contains(&row), "{readme} has no row {row:?}");
         }
@@ -68,7 +68,7 @@ fn both_readmes_number_the_exercises_as_the_registry_does() {
             .filter_map(|l| l.strip_prefix("| ")?.split(" |").next()?.parse().ok())
             .collect();
         for number in numbers {
-            assert!(course::named(&number.to_string()).is_some(), "{readme} has a row for exercise {number}, which the registry does not list");
+            assert!(registry::named(&number.to_string()).is_some(), "{readme} has a row for exercise {number}, which the registry does not list");
         }
     }
 }

@@ -213,7 +213,7 @@ pub fn train(name: &str, store: &nn::VarStore, net: &nn::FuncT<'static>, data: &
             let images = Tensor::cat(&picks.iter().map(|&i| &data.images[i as usize]).collect::<Vec<_>>(), 0);
             let masks = Tensor::cat(&picks.iter().map(|&i| &data.masks[i as usize]).collect::<Vec<_>>(), 0);
             let loss = pixel_loss(&net.forward_t(&images, true), &masks);
-            backward(&loss);
+            loss.backward();
             f64::try_from(&loss).expect("a scalar loss")
         } else {
             // Images of different sizes: one at a time, gradients summed.
@@ -221,7 +221,7 @@ pub fn train(name: &str, store: &nn::VarStore, net: &nn::FuncT<'static>, data: &
             for &i in picks {
                 let loss = pixel_loss(&net.forward_t(&data.images[i as usize], true), &data.masks[i as usize])
                     / picks.len() as f64;
-                backward(&loss);
+                loss.backward();
                 total += f64::try_from(&loss).expect("a scalar loss");
             }
             total
@@ -241,30 +241,6 @@ pub fn train(name: &str, store: &nn::VarStore, net: &nn::FuncT<'static>, data: &
         losses,
         seconds,
     }
-}
-
-thread_local! {
-    static DEFERRED: std::cell::RefCell<Vec<Box<dyn FnOnce()>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Back-propagates `loss` into every variable it depends on.
-///
-/// A network whose forward pass ran in another process (the grader's view of
-/// a student's network, which runs in a sandboxed runner) hands back its
-/// output as a leaf and registers, with [`defer_backward`], the step that
-/// carries the gradient the leaf received over to its variables. Those steps
-/// run here, after autograd has filled in the leaves. For a network that ran
-/// here, this is `loss.backward()`.
-pub fn backward(loss: &Tensor) {
-    loss.backward();
-    for step in DEFERRED.with_borrow_mut(std::mem::take) {
-        step();
-    }
-}
-
-/// Registers a step for the next [`backward`] on this thread.
-pub fn defer_backward(step: impl FnOnce() + 'static) {
-    DEFERRED.with_borrow_mut(|steps| steps.push(Box::new(step)));
 }
 
 /// Cross-entropy per labelled pixel, void ignored.

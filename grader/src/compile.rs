@@ -2,7 +2,7 @@
 //!
 //! The runner's build tree is the grader's own: a workspace of the hand-out's
 //! crates alone (`exercises` with the stubs, `fcn-common`, `fcn-train`,
-//! `libtorch-link`, `runner`, `runner-protocol`), their dependencies vendored, and a cargo
+//! `libtorch-link`, `runner`, `runner-protocol`, `student-api`), their dependencies vendored, and a cargo
 //! home whose only configuration is the grader's. No reference, hidden check,
 //! grader source or hidden data is in it. It is prepared and built once (the
 //! template, cached under the grader's folder); each submission is then built
@@ -21,30 +21,17 @@ use sha2::{Digest, Sha256};
 use wait_timeout::ChildExt;
 
 use crate::files::{walk, write};
-use crate::sandbox::{Limits, Mount, Sandbox};
+use crate::sandbox::{Mount, ResourceLimits, Sandbox};
 use crate::submission::{EXERCISE_FILES, Submitted};
 
 /// The crates a runner is built from, as the kit has them.
-const CRATES: [&str; 6] = ["exercises", "fcn-common", "fcn-train", "libtorch-link", "runner", "runner-protocol"];
+const CRATES: [&str; 7] = ["exercises", "fcn-common", "fcn-train", "libtorch-link", "runner", "runner-protocol", "student-api"];
 /// Memory one process of a runner's build may allocate, in MiB.
 pub const BUILD_MEMORY_MIB: u64 = 4096;
 
 /// Where the sandboxed build sees its tree, the vendored sources and libtorch.
 const BUILD: &str = "/build";
 const VENDOR: &str = "/vendor";
-pub const LIBTORCH: &str = "/opt/libtorch/torch";
-
-/// libtorch read-only, where the sandbox sees it; with the CUDA libraries a
-/// PyPI install keeps beside it (`site-packages/nvidia`), which its own
-/// rpath finds there.
-pub fn libtorch_mounts(libtorch: &Path) -> Vec<Mount> {
-    let mut mounts = vec![Mount::read_only(libtorch, LIBTORCH)];
-    if let Some(nvidia) = libtorch.parent().map(|site| site.join("nvidia")).filter(|n| n.is_dir()) {
-        mounts.push(Mount::read_only(nvidia, "/opt/libtorch/nvidia"));
-    }
-    mounts
-}
-
 /// The template and what building in it needs.
 pub struct RunnerKit {
     template: PathBuf,
@@ -68,12 +55,6 @@ pub struct Built {
     _in_use: Lock,
 }
 
-/// The libtorch the kit builds against: `LIBTORCH`, or the kit's `.libtorch` link.
-pub fn libtorch(kit: &Path) -> Result<PathBuf, String> {
-    let path = std::env::var_os("LIBTORCH").map(PathBuf::from).unwrap_or_else(|| kit.join(".libtorch"));
-    let path = if path.is_relative() { kit.join(path) } else { path };
-    path.canonicalize().map_err(|e| format!("libtorch is not at {} ({e}): run `make setup`", path.display()))
-}
 
 fn sysroot() -> Result<PathBuf, String> {
     let output = Command::new("rustc").args(["--print", "sysroot"]).output().map_err(|e| format!("cannot run rustc: {e}"))?;
@@ -136,9 +117,9 @@ impl RunnerKit {
     /// stamp a template prepared for them carries.
     #[allow(clippy::type_complexity)]
     fn describe(kit: &Path, cache: &Path, sandbox: Sandbox) -> Result<(RunnerKit, Vec<(PathBuf, Vec<u8>)>, String), String> {
-        let libtorch = libtorch(kit)?;
+        let libtorch = crate::kit::libtorch(kit)?;
         let sysroot = sysroot()?;
-        let stubs: Vec<(String, String)> = crate::command::sync::generated(kit)?
+        let stubs: Vec<(String, String)> = crate::stubs::generated(kit)?
             .into_iter()
             .map(|(path, contents)| (path.file_name().expect("a file").to_string_lossy().into_owned(), contents))
             .collect();
@@ -254,7 +235,7 @@ impl RunnerKit {
             Mount::read_only(&self.vendor, VENDOR),
             Mount::read_only(&self.sysroot, &self.sysroot),
         ];
-        mounts.extend(libtorch_mounts(&self.libtorch));
+        mounts.extend(crate::sandbox::libtorch_mounts(&self.libtorch));
         let root = self.sandbox.path_of(&mounts[0]).to_owned();
         let bin = self.sysroot.join("bin");
         let env = [
@@ -267,7 +248,7 @@ impl RunnerKit {
             ("CARGO_TERM_COLOR", "never".to_owned()),
         ];
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
-        let limits = Limits {
+        let limits = ResourceLimits {
             // Each process of the build (rustc on a student's file, a
             // constant-evaluation or macro bomb, a huge include_bytes!) may
             // allocate this much; the runner's crates need under a gigabyte.
@@ -310,7 +291,7 @@ impl RunnerKit {
         // namespace goes, and every process in it) and its process group
         // (unsandboxed): a build blocked on its own pipe ends here too.
         let _ = child.kill();
-        crate::worker::kill_group(&child);
+        crate::sandbox::kill_group(&child);
         let status = match status {
             Some(status) => status,
             None => {
@@ -326,6 +307,17 @@ impl RunnerKit {
     /// stubs). A file the compiler rejects goes back to its stub and is
     /// named in the notes; a build that runs past `timeout` puts the
     /// submitted files back one at a time.
+    /// Screens `submitted` (a bonus file that calls the operation it must
+    /// build from scratch is graded as not attempted, before anything of it
+    /// is built) and builds its runner: the runner, and what happened to
+    /// the files.
+    pub fn build_screened(&self, submitted: &Submitted, timeout: Duration) -> Result<(Built, Vec<String>), String> {
+        let (screened, mut notes) = crate::scratch::screen(submitted);
+        let built = self.build_runner(&screened, timeout)?;
+        notes.extend(built.notes.iter().cloned());
+        Ok((built, notes))
+    }
+
     pub fn build_runner(&self, submitted: &Submitted, timeout: Duration) -> Result<Built, String> {
         std::fs::create_dir_all(&self.builds).map_err(|e| format!("cannot create {}: {e}", self.builds.display()))?;
         sweep(&self.builds);

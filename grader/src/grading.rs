@@ -45,23 +45,13 @@ pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options
     grade_from(RunnerSource::Build(runner_kit), submitted, label, options)
 }
 
-/// Screens `submitted` (a bonus file that calls the operation it must
-/// build from scratch is graded as not attempted, before anything of it is
-/// built) and builds its runner: the runner, and what happened to the files.
-pub fn build(runner_kit: &RunnerKit, submitted: &Submitted, timeout: Duration) -> Result<(crate::compile::Built, Vec<String>), String> {
-    let (screened, mut notes) = crate::scratch::screen(submitted);
-    let built = runner_kit.build_runner(&screened, timeout)?;
-    notes.extend(built.notes.iter().cloned());
-    Ok((built, notes))
-}
-
 /// [`grade`], with the runner from `source`.
 pub fn grade_from(source: RunnerSource, submitted: &Submitted, label: &str, options: &Options) -> Result<Run, String> {
     let started = Instant::now();
     let mut notes = submitted.notes.clone();
     let (binary, libtorch, sandbox, _built) = match source {
         RunnerSource::Build(runner_kit) => {
-            let (built, built_notes) = build(runner_kit, submitted, options.build_timeout)?;
+            let (built, built_notes) = runner_kit.build_screened(submitted, options.build_timeout)?;
             notes.extend(built_notes);
             (built.binary.clone(), runner_kit.libtorch.clone(), runner_kit.sandbox.clone(), Some(built))
         }
@@ -199,9 +189,4 @@ fn run_checks(
             }
         },
     )
-}
-
-/// The kit this grader was built in.
-pub fn default_kit() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }

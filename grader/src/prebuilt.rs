@@ -48,7 +48,7 @@ pub struct Prebuilt {
 /// Builds `submitted`'s runner with `runner_kit` into `folder` (made if
 /// needed).
 pub fn build(runner_kit: &RunnerKit, submitted: &Submitted, timeout: Duration, folder: &Path) -> Result<(), String> {
-    let (built, notes) = crate::grading::build(runner_kit, submitted, timeout)?;
+    let (built, notes) = runner_kit.build_screened(submitted, timeout)?;
     crate::files::create_folder(folder)?;
     let binary = folder.join(BINARY);
     let _ = std::fs::remove_file(&binary);

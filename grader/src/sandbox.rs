@@ -57,7 +57,7 @@ impl Mount {
 
 /// What a sandboxed process may use. `None` leaves a limit as it is.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Limits {
+pub struct ResourceLimits {
     pub cpu_seconds: Option<u64>,
     pub memory_mib: Option<u64>,
     pub file_mib: Option<u64>,
@@ -173,7 +173,7 @@ impl Sandbox {
         mounts: &[Mount],
         env: &[(&str, String)],
         cwd: &Path,
-        limits: Limits,
+        limits: ResourceLimits,
     ) -> Command {
         let mut command = match &self.bwrap {
             None => {
@@ -281,7 +281,7 @@ impl Sandbox {
 
 /// Sets `limits` on the process about to exec, but the process limit, which
 /// `prlimit` sets inside the sandbox (see the module's docs).
-fn set_limits(limits: Limits) -> std::io::Result<()> {
+fn set_limits(limits: ResourceLimits) -> std::io::Result<()> {
     use rlimit::Resource;
     const MIB: u64 = 1 << 20;
     rlimit::setrlimit(Resource::CORE, 0, 0)?;
@@ -299,6 +299,29 @@ fn set_limits(limits: Limits) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Where the sandbox sees libtorch.
+pub const LIBTORCH: &str = "/opt/libtorch/torch";
+
+/// libtorch read-only, where the sandbox sees it; with the CUDA libraries a
+/// PyPI install keeps beside it (`site-packages/nvidia`), which its own
+/// rpath finds there.
+pub fn libtorch_mounts(libtorch: &Path) -> Vec<Mount> {
+    let mut mounts = vec![Mount::read_only(libtorch, LIBTORCH)];
+    if let Some(nvidia) = libtorch.parent().map(|site| site.join("nvidia")).filter(|n| n.is_dir()) {
+        mounts.push(Mount::read_only(nvidia, "/opt/libtorch/nvidia"));
+    }
+    mounts
+}
+
+
+/// Kills `child`'s process group (the child made it its own), so that
+/// nothing it started outlives it.
+pub fn kill_group(child: &std::process::Child) {
+    // SAFETY: kill(2) with a negative pid signals that process group; the
+    // group is the child's own (process_group(0)), or it is gone.
+    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,7 +330,7 @@ mod tests {
     fn a_device_node_is_bound_as_a_device_and_nothing_else_is() {
         let sandbox = Sandbox { bwrap: Some(PathBuf::from("bwrap")) };
         let mounts = [Mount::read_only("/a", "/in/a"), Mount::writable("/b", "/in/b"), Mount::device("/dev/nvidia0")];
-        let command = sandbox.command(Path::new("/in/a/program"), &[], &mounts, &[], Path::new("/"), Limits::default());
+        let command = sandbox.command(Path::new("/in/a/program"), &[], &mounts, &[], Path::new("/"), ResourceLimits::default());
         let args = command.get_args().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
         assert!(args.contains("--ro-bind /a /in/a") && args.contains("--bind /b /in/b"), "{args}");
         assert!(args.contains("--dev-bind /dev/nvidia0 /dev/nvidia0"), "{args}");

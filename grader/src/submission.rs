@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn the_exercise_files_are_the_course_registry_s() {
-        let listed: Vec<&str> = course::exercises().iter().flat_map(|e| e.files.iter().map(String::as_str)).collect();
+        let listed: Vec<&str> = registry::exercises().iter().flat_map(|e| e.files.iter().map(String::as_str)).collect();
         assert_eq!(EXERCISE_FILES.to_vec(), listed, "grader/src/submission.rs and exercises/info.toml list different files");
     }
 

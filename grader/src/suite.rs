@@ -70,10 +70,10 @@ impl Graded {
 }
 
 /// Finds an exercise by its id (`vgg`) or number (`2`): the registry's
-/// lookup (`course::named`), as the grader's exercise of that id (a test
+/// lookup (`registry::named`), as the grader's exercise of that id (a test
 /// holds the two lists equal).
 pub fn exercise_named(name: &str) -> Option<Exercise> {
-    let named = course::named(name)?;
+    let named = registry::named(name)?;
     checks::EXERCISES.into_iter().find(|e| e.id == named.id)
 }
 

@@ -16,36 +16,13 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use checks::{Check, Status};
 
+pub use crate::limits::Limits;
 use crate::remote::Connection;
 use crate::sandbox::{self, Mount, Sandbox};
-
-/// What one check may use.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Wall-clock time.
-    pub timeout: Duration,
-    /// Memory the runner may allocate (its data segment and anonymous
-    /// mappings), in MiB; applied on CPU only.
-    pub memory_mib: u64,
-    /// Bytes the runner may print (stdout and stderr together), in MiB.
-    pub output_mib: u64,
-    /// libtorch's threads in the runner.
-    pub threads: i32,
-    /// The time limit and threads of a training check.
-    pub training_timeout: Duration,
-    pub training_threads: i32,
-}
-
-impl Limits {
-    /// The limits for a check that trains networks.
-    pub fn for_training(self) -> Limits {
-        Limits { timeout: self.training_timeout, threads: self.training_threads, ..self }
-    }
-}
 
 /// How to start a runner: its binary, the libtorch it was built against,
 /// and its limits.
@@ -69,7 +46,7 @@ impl RunnerSpec {
     /// prints in `log` (whose size the runner's file-size limit caps).
     pub fn start(&self, log: &Path) -> std::io::Result<Connection> {
         let mut mounts = vec![Mount::read_only(&self.binary, "/runner/runner")];
-        mounts.extend(crate::compile::libtorch_mounts(&self.libtorch));
+        mounts.extend(sandbox::libtorch_mounts(&self.libtorch));
         let program = self.sandbox.path_of(&mounts[0]).to_owned();
         let mut env = vec![("FCN_RUNNER_THREADS", self.threads.to_string()), ("OMP_NUM_THREADS", self.threads.to_string())];
         if self.gpu {
@@ -77,7 +54,7 @@ impl RunnerSpec {
             mounts.extend(crate::device::gpu_mounts(Path::new("/dev"), visible.as_deref()));
             env.extend(visible.map(|v| ("CUDA_VISIBLE_DEVICES", v)));
         }
-        let limits = sandbox::Limits {
+        let limits = sandbox::ResourceLimits {
             cpu_seconds: self.cpu_seconds,
             memory_mib: self.memory_mib,
             file_mib: Some(self.output_mib),
@@ -123,12 +100,15 @@ pub struct Worker {
     /// never serves a public one: it may have kept what the hidden check
     /// sent, and a public check's message is shown to the student at once.
     served_hidden: bool,
+    /// How the runner this thread talks to was started, if this worker
+    /// started it.
+    running: Option<RunnerSpec>,
 }
 
 impl Worker {
     /// A worker whose runners log to `log`.
     pub fn new(spec: RunnerSpec, log: PathBuf) -> Worker {
-        Worker { spec, log, served_hidden: false }
+        Worker { spec, log, served_hidden: false, running: None }
     }
 
     /// Runs `check` under `limits` against this worker's runner (started
@@ -138,14 +118,18 @@ impl Worker {
         let spec = RunnerSpec { threads: limits.threads, ..self.spec.clone() };
         let logged_before = std::fs::metadata(&self.log).map_or(0, |m| m.len());
         let public = check.visibility == checks::Visibility::Public;
-        let fresh = crate::remote::current_spec().as_ref() != Some(&spec)
+        let fresh = !crate::remote::connected()
+            || self.running.as_ref() != Some(&spec)
             || logged_before > (self.spec.output_mib << 20) / 2
             || (public && self.served_hidden);
         let logged_before = if fresh {
             crate::remote::disconnect();
             self.served_hidden = false;
             match spec.start(&self.log) {
-                Ok(connection) => crate::remote::connect(connection, spec.clone()),
+                Ok(connection) => {
+                    crate::remote::connect(connection);
+                    self.running = Some(spec.clone());
+                }
                 Err(error) => {
                     return Outcome {
                         status: Status::Crashed(format!("the grader could not start the runner: {error}")),
@@ -257,10 +241,3 @@ fn tail_from(path: &Path, start: u64, bytes: u64) -> String {
     read().unwrap_or_default()
 }
 
-/// Kills `child`'s process group (the child made it its own), so that
-/// nothing it started outlives it.
-pub fn kill_group(child: &std::process::Child) {
-    // SAFETY: kill(2) with a negative pid signals that process group; the
-    // group is the child's own (process_group(0)), or it is gone.
-    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-}

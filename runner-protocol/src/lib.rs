@@ -13,6 +13,11 @@
 
 use std::io::{self, Read, Write};
 
+mod api;
+pub mod wire;
+
+pub use api::{Function, Layer, Network};
+
 use safetensors::tensor::{Dtype, SafeTensors, View};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
@@ -27,48 +32,12 @@ pub const MAX_TENSORS: usize = 256;
 /// Longest panic message the grader keeps from the runner.
 pub const MAX_MESSAGE_CHARS: usize = 600;
 
-/// The networks a student builds (and the worked example).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Network {
-    Vgg16,
-    Fcn32s,
-    Fcn16s,
-    Fcn8s,
-    Fcn8sAtOnce,
-}
-
 /// `fcn_common::FcnConfig` on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub classes: i64,
     pub width_divisor: i64,
-}
-
-/// A tensor operation of the bonus track, by the function's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Operation {
-    InsertZeros,
-    ConvTransposeByZeroInsertion,
-    ConvolutionMatrix,
-    ConvTransposeByMatrix,
-    NearestUnpool,
-    BedOfNailsUnpool,
-    MaxUnpool,
-    SpreadFilter,
-    DilatedConv2d,
-}
-
-/// A score of bonus exercise 8, from a confusion matrix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Score {
-    PixelAccuracy,
-    MeanAccuracy,
-    MeanIu,
-    FrequencyWeightedIu,
 }
 
 /// Where the runner trains.
@@ -107,13 +76,14 @@ pub struct Training {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "call", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
-    /// Exercise 1. Reply: `output` (f32, size x size).
-    BilinearFilter { size: usize },
-    /// Exercise 1. Reply: `output` (f32, channels x channels x size x size).
-    UpsamplingWeight { channels: usize, size: usize },
-    /// Exercise 1: builds the layer at the root of a fresh store. Reply: the
-    /// listing, every variable's value, and the stride.
-    BilinearUpsampling { channels: i64, stride: i64 },
+    /// A plain function of the exercises on the integers and the tensors
+    /// (named as its arguments) that [`wire`] puts in. Reply: its answer
+    /// (`output`, or `number`).
+    Call { function: Function, integers: Vec<i64> },
+    /// A layer of the exercises built at the root of a fresh store, on the
+    /// integers [`wire`] puts in. Reply: the listing, every variable's value,
+    /// and what the layer holds besides its variables (a stride).
+    Layer { layer: Layer, integers: Vec<i64> },
     /// Builds a network at the root of a fresh store, with seed 0. Reply:
     /// the listing; the values of the fixed variables, and of all variables
     /// when `values`.
@@ -129,16 +99,6 @@ pub enum Request {
     /// forward pass's outputs) through the kept pass. Reply: `grad.<variable>`
     /// for every trainable variable a gradient reached.
     Backward,
-    /// A bonus-track tensor operation on the tensors `input`, `weight` or
-    /// `indices` it takes, with its integer arguments in order. Reply: `output`.
-    Operate { operation: Operation, arguments: Vec<i64> },
-    /// Bonus exercise 7. Reply: `number`.
-    ReceptiveField { layers: Vec<[i64; 3]> },
-    /// Bonus exercise 8, on `truth` and `prediction` (u8, H x W). Reply:
-    /// `output` (i64, classes x classes).
-    ConfusionMatrix { classes: usize },
-    /// Bonus exercise 8, on `hist` (i64, classes x classes). Reply: `number`.
-    Score { score: Score },
     /// A staged training run, 1: forgets any run before and starts one on
     /// `device`. The requests up to [`Request::TrainedWeights`] then fill
     /// it in. Reply: nothing.
@@ -341,6 +301,18 @@ fn decode(payload: &[u8]) -> Result<Tensors, String> {
     Ok(tensors)
 }
 
+/// The message a panic carries (`panic!`'s text, `todo!`'s "not yet
+/// implemented", ...), from its payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_owned()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "a panic with a value that is not a message".to_owned()
+    }
+}
+
 /// `message` cut to [`MAX_MESSAGE_CHARS`] characters, control characters
 /// (but newlines) dropped: text from student code that goes into a report.
 pub fn clean_message(message: &str) -> String {
@@ -361,7 +333,7 @@ mod tests {
         let input = Tensor::arange(6, (Kind::Float, Device::Cpu)).reshape([2, 3]);
         let labels = Tensor::from_slice(&[1u8, 2, 255]);
         let mut buffer = Vec::new();
-        let request = Request::Operate { operation: Operation::InsertZeros, arguments: vec![2, 3] };
+        let request = Request::Call { function: Function::InsertZeros, integers: vec![2, 3] };
         write_frame(&mut buffer, &request, &[("input".into(), input.shallow_clone()), ("labels".into(), labels)]).unwrap();
         let (back, tensors): (Request, Tensors) = read_frame(&mut buffer.as_slice()).unwrap().unwrap();
         assert_eq!(back, request);

@@ -8,17 +8,15 @@
 //! or a verdict, and nothing it prints is read as a result: its replies go
 //! to a pipe of their own, and what student code prints goes to stderr.
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::os::fd::FromRawFd;
 use std::panic::{self, AssertUnwindSafe};
 
-use fcn_common::{FcnConfig, Window};
-use ndarray::Array2;
-use runner_protocol::{Config, Network, Operation, Reply, Request, Score, Tensors, Variable, read_frame, write_frame};
-use tch::nn::ModuleT;
+use fcn_common::FcnConfig;
+use runner_protocol::wire::Incoming;
+use runner_protocol::{Config, Network, Reply, Request, Tensors, Variable, read_frame, write_frame};
 use tch::{Device, Kind, Tensor, nn};
 
 /// A forward pass kept for one backward pass: the store (whose variables
@@ -29,6 +27,7 @@ struct Kept {
 }
 
 mod confine;
+mod dispatch;
 mod training;
 
 /// What the runner keeps between requests.
@@ -64,7 +63,7 @@ fn main() {
         let (reply, out) = match panic::catch_unwind(AssertUnwindSafe(|| answer(request, tensors, &mut state))) {
             Ok(done) => done,
             Err(payload) => {
-                let message = panic_message(payload.as_ref());
+                let message = runner_protocol::panic_message(payload.as_ref());
                 if message.starts_with("not yet implemented") {
                     (Reply::NotAttempted, Vec::new())
                 } else {
@@ -92,39 +91,22 @@ fn reply_pipe() -> File {
     }
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(message) = payload.downcast_ref::<&str>() {
-        (*message).to_owned()
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "a panic with a value that is not a message".to_owned()
-    }
-}
 
 fn done(tensors: Tensors) -> (Reply, Tensors) {
     (Reply::Done { listing: Vec::new(), number: None }, tensors)
-}
-
-fn number(value: f64) -> (Reply, Tensors) {
-    (Reply::Done { listing: Vec::new(), number: Some(value) }, Vec::new())
 }
 
 fn answer(request: Request, tensors: Tensors, state: &mut State) -> (Reply, Tensors) {
     let State { kept, training } = state;
     let mut named: HashMap<String, Tensor> = tensors.into_iter().collect();
     let mut take = |name: &str| named.remove(name).unwrap_or_else(|| panic!("the grader sent no tensor {name}"));
-    use exercises::*;
     match request {
-        Request::BilinearFilter { size } => done(vec![("output".into(), tensor(bilinear::bilinear_filter(size)))]),
-        Request::UpsamplingWeight { channels, size } => {
-            done(vec![("output".into(), tensor(bilinear::upsampling_weight(channels, size)))])
-        }
-        Request::BilinearUpsampling { channels, stride } => {
+        Request::Call { function, integers } => dispatch::call(function, Incoming::new(integers, named.drain().collect())),
+        Request::Layer { layer, integers } => {
             let store = nn::VarStore::new(Device::Cpu);
-            let layer = bilinear::bilinear_upsampling(&store.root(), channels, stride);
+            let held = dispatch::layer(layer, Incoming::new(integers, named.drain().collect()), &store);
             let (listing, mut values) = listing(&store, true);
-            values.push(("stride".into(), Tensor::from_slice(&[layer.stride])));
+            values.extend(held);
             (Reply::Done { listing, number: None }, values)
         }
         Request::Build { network, config, values } => {
@@ -182,54 +164,6 @@ fn answer(request: Request, tensors: Tensors, state: &mut State) -> (Reply, Tens
             grads.sort_by(|a, b| a.0.cmp(&b.0));
             done(grads)
         }
-        Request::Operate { operation, arguments } => {
-            let pair = |at: usize| [arguments[at], arguments[at + 1]];
-            let output = match operation {
-                Operation::InsertZeros => transposed::insert_zeros(&take("input"), pair(0)),
-                Operation::ConvTransposeByZeroInsertion => {
-                    transposed::conv_transpose_by_zero_insertion(&take("input"), &take("weight"), pair(0), pair(2))
-                }
-                Operation::ConvolutionMatrix => {
-                    transposed::convolution_matrix(&take("weight"), pair(0), pair(2), pair(4))
-                }
-                Operation::ConvTransposeByMatrix => {
-                    transposed::conv_transpose_by_matrix(&take("input"), &take("weight"), pair(0), pair(2))
-                }
-                Operation::NearestUnpool => unpooling::nearest_unpool(&take("input"), arguments[0]),
-                Operation::BedOfNailsUnpool => unpooling::bed_of_nails_unpool(&take("input"), arguments[0]),
-                Operation::MaxUnpool => unpooling::max_unpool(&take("input"), &take("indices"), pair(0)),
-                Operation::SpreadFilter => dilated::spread_filter(&take("weight"), pair(0)),
-                Operation::DilatedConv2d => {
-                    dilated::dilated_conv2d(&take("input"), &take("weight"), pair(0), pair(2), pair(4))
-                }
-            };
-            done(vec![("output".into(), output)])
-        }
-        Request::ReceptiveField { layers } => {
-            let layers: Vec<Window> =
-                layers.iter().map(|&[kernel, stride, dilation]| Window { kernel, stride, dilation }).collect();
-            number(dilated::receptive_field(&layers) as f64)
-        }
-        Request::ConfusionMatrix { classes } => {
-            let (truth, prediction) = (labels(&take("truth")), labels(&take("prediction")));
-            let hist = metrics::confusion_matrix(&truth, &prediction, classes);
-            let counts: Vec<i64> = hist.iter().map(|&c| c as i64).collect();
-            let shape = [hist.nrows() as i64, hist.ncols() as i64];
-            done(vec![("output".into(), Tensor::from_slice(&counts).reshape(shape))])
-        }
-        Request::Score { score } => {
-            let hist = take("hist");
-            let size = hist.size();
-            let counts: Vec<i64> = Vec::try_from(hist.flatten(0, -1)).expect("i64 counts");
-            let hist = Array2::from_shape_vec((size[0] as usize, size[1] as usize), counts.iter().map(|&c| c as u64).collect())
-                .expect("a square matrix");
-            number(match score {
-                Score::PixelAccuracy => metrics::pixel_accuracy(&hist),
-                Score::MeanAccuracy => metrics::mean_accuracy(&hist),
-                Score::MeanIu => metrics::mean_iu(&hist),
-                Score::FrequencyWeightedIu => metrics::frequency_weighted_iu(&hist),
-            })
-        }
         Request::BeginTraining { device } => {
             *kept = None;
             *training = None;
@@ -258,27 +192,9 @@ fn session(training: &mut Option<training::Session>) -> &mut training::Session {
     training.as_mut().expect("a training run begins with BeginTraining")
 }
 
-/// A network's forward pass: its named outputs.
-type Forward = Box<dyn Fn(&Tensor, bool) -> Tensors>;
-
 /// Builds `network` at the root of `store`.
-fn build(network: Network, store: &nn::VarStore, config: Config) -> Forward {
-    use exercises::*;
-    let (path, config) = (store.root(), FcnConfig { classes: config.classes, width_divisor: config.width_divisor });
-    let fcn = |net: nn::FuncT<'static>| -> Forward { Box::new(move |xs, train| vec![("output".into(), net.forward_t(xs, train))]) };
-    match network {
-        Network::Vgg16 => {
-            let backbone = vgg::vgg16(&path, config);
-            Box::new(move |xs, train| {
-                let features = backbone.forward_t(xs, train);
-                vec![("fc7".into(), features.fc7), ("pool3".into(), features.pool3), ("pool4".into(), features.pool4)]
-            })
-        }
-        Network::Fcn32s => fcn(fcn32s::fcn32s(&path, config)),
-        Network::Fcn16s => fcn(fcn16s::fcn16s(&path, config)),
-        Network::Fcn8s => fcn(fcn8s::fcn8s(&path, config)),
-        Network::Fcn8sAtOnce => fcn(fcn8s::fcn8s_atonce(&path, config)),
-    }
+fn build(network: Network, store: &nn::VarStore, config: Config) -> dispatch::Forward {
+    dispatch::network(network, store, FcnConfig { classes: config.classes, width_divisor: config.width_divisor })
 }
 
 /// Every variable's name, shape and whether it trains, sorted by name; and
@@ -296,16 +212,4 @@ fn listing(store: &nn::VarStore, all_values: bool) -> (Vec<Variable>, Tensors) {
         .map(|(name, t)| (format!("value.{name}"), t.detach()))
         .collect();
     (listing, values)
-}
-
-fn tensor<D: ndarray::Dimension>(array: ndarray::Array<f32, D>) -> Tensor {
-    let shape: Vec<i64> = array.shape().iter().map(|&d| d as i64).collect();
-    let values: Vec<f32> = array.iter().copied().collect();
-    Tensor::from_slice(&values).reshape(shape)
-}
-
-fn labels(tensor: &Tensor) -> Array2<u8> {
-    let size = tensor.size();
-    let values: Vec<u8> = Vec::try_from(tensor.flatten(0, -1)).expect("u8 labels");
-    Array2::from_shape_vec((size[0] as usize, size[1] as usize), values).expect("a label map")
 }

@@ -68,7 +68,7 @@ fn random_map(rng: &mut StdRng) -> Tensor {
 }
 
 fn nearest_random<I: Bonus>() -> Result<(), String> {
-    let mut rng = StdRng::seed_from_u64(crate::check::case_seed(6));
+    let mut rng = StdRng::seed_from_u64(crate::check::case_seed("nearest unpooling: random cases"));
     for _ in 0..DRAWS {
         let (input, factor) = (random_map(&mut rng), rng.gen_range(1..=4));
         let [_, _, h, w] = input.size()[..] else {
@@ -83,7 +83,7 @@ fn nearest_random<I: Bonus>() -> Result<(), String> {
 }
 
 fn bed_of_nails_random<I: Bonus>() -> Result<(), String> {
-    let mut rng = StdRng::seed_from_u64(crate::check::case_seed(66));
+    let mut rng = StdRng::seed_from_u64(crate::check::case_seed("bed of nails: random cases"));
     for _ in 0..DRAWS {
         let (input, factor) = (random_map(&mut rng), rng.gen_range(1..=4));
         let [n, c, h, w] = input.size()[..] else {
@@ -102,7 +102,7 @@ fn bed_of_nails_random<I: Bonus>() -> Result<(), String> {
 }
 
 fn max_unpool_random<I: Bonus>() -> Result<(), String> {
-    let mut rng = StdRng::seed_from_u64(crate::check::case_seed(666));
+    let mut rng = StdRng::seed_from_u64(crate::check::case_seed("max unpooling: random cases"));
     for _ in 0..DRAWS {
         let window = rng.gen_range(2..=3);
         let (n, c) = (rng.gen_range(1..=2), rng.gen_range(1..=3));

@@ -26,7 +26,9 @@ use tch::{Device, Kind, Tensor, nn::ModuleT};
 
 use fcn_common::FcnConfig;
 
-use super::{Fcn8s, Fcn8sAtOnce, Fcn16s, Variant, computes, config, draw_weights, image, network};
+use super::common::{config, draw_weights, image, network};
+use super::fcn::computes;
+use super::variants::{Fcn8s, Fcn8sAtOnce, Fcn16s, Variant};
 use crate::Implementation;
 use crate::check::ensure;
 
@@ -167,7 +169,7 @@ fn moments(
         // tests) then draws new masks even if a check beside it reseeds
         // libtorch's process-wide generator; a runner gets a seed of its own
         // with each pass anyway.
-        tch::manual_seed(crate::check::case_seed(47).wrapping_add(pass as u64) as i64);
+        tch::manual_seed(crate::check::case_seed("FCN dropout: masks").wrapping_add(pass as u64) as i64);
         let trained = net.forward_t(&xs, true).to_kind(Kind::Double);
         ensure(trained.size() == eval.size(), || format!("{name}'s output in training mode has another shape than in eval mode"))?;
         let ratio = (&trained / eval.clamp_min(1e-30)).masked_select(&positive);

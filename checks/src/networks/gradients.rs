@@ -2,13 +2,16 @@
 //! the wrong gradient (a detached skip, a scale in the wrong place, an
 //! in-place operation that breaks the backward pass in training mode).
 //! Gradients of a student's network are computed in their runner and
-//! carried back by `fcn_train::train::backward`.
+//! carried back by [`Implementation::backward`].
 
 use tch::{Device, Kind, Tensor, nn, nn::ModuleT};
 
 use fcn_common::FcnConfig;
 
-use super::{Fcn8s, Fcn8sAtOnce, Fcn16s, Variant, backbone, close, computes, config, copy_weights, draw_weights, image, network, seeded, trainable};
+use super::common::{backbone, close, config, copy_weights, draw_weights, image, network, trainable};
+use super::fcn::computes;
+use super::seeded;
+use super::variants::{Fcn8s, Fcn8sAtOnce, Fcn16s, Variant};
 use crate::Implementation;
 use crate::check::ensure;
 
@@ -29,13 +32,14 @@ pub(super) fn vgg_same_gradients<I: Implementation>() -> Result<(), String> {
             format!("VGG16's {name} has shape {:?}, expected {:?}; see the feature checks", a.size(), b.size())
         })?;
     }
-    tch::manual_seed(crate::check::case_seed(29) as i64);
+    tch::manual_seed(crate::check::case_seed("VGG16 gradients: upstream") as i64);
     let upstream: Vec<Tensor> = pairs.iter().map(|(_, _, b)| Tensor::randn(b.size(), (Kind::Float, Device::Cpu))).collect();
-    for features in [&ours, &theirs] {
+    let loss = |features: &fcn_common::VggFeatures| {
         let outputs = [&features.pool3, &features.pool4, &features.fc7];
-        let loss = outputs.iter().zip(&upstream).map(|(o, u)| (*o * u).sum(Kind::Float)).fold(Tensor::zeros([], (Kind::Float, Device::Cpu)), |a, b| a + b);
-        fcn_train::train::backward(&loss);
-    }
+        outputs.iter().zip(&upstream).map(|(o, u)| (*o * u).sum(Kind::Float)).fold(Tensor::zeros([], (Kind::Float, Device::Cpu)), |a, b| a + b)
+    };
+    I::backward(&loss(&ours));
+    loss(&theirs).backward();
     compare_gradients("VGG16", &store, &reference_store, vgg_suspect)
 }
 
@@ -67,7 +71,7 @@ pub(super) fn vgg_backward_in_training<I: Implementation>() -> Result<(), String
     draw_weights(&store);
     let features = vgg.forward_t(&image(1, 64, 64), true);
     let loss = features.pool3.sum(Kind::Float) + features.pool4.sum(Kind::Float) + features.fc7.sum(Kind::Float);
-    fcn_train::train::backward(&loss);
+    I::backward(&loss);
     for (name, variable) in trainable(&store) {
         let grad = variable.grad();
         ensure(grad.defined(), || format!("VGG16 in training mode: no gradient reaches {name}"))?;
@@ -94,11 +98,10 @@ pub(super) fn same_gradients<I: Implementation, V: Variant>() -> Result<(), Stri
     ensure(outputs[0].size() == outputs[1].size(), || {
         format!("{}'s output has shape {:?}, expected {:?}; see the output checks", V::NAME, outputs[0].size(), outputs[1].size())
     })?;
-    tch::manual_seed(crate::check::case_seed(31) as i64);
+    tch::manual_seed(crate::check::case_seed("FCN gradients: upstream") as i64);
     let upstream = Tensor::randn(outputs[1].size(), (Kind::Float, Device::Cpu));
-    for output in &outputs {
-        fcn_train::train::backward(&(output * &upstream).sum(Kind::Float));
-    }
+    I::backward(&(&outputs[0] * &upstream).sum(Kind::Float));
+    (&outputs[1] * &upstream).sum(Kind::Float).backward();
     compare_gradients(V::NAME, &store, &reference_store, suspect_path)
 }
 
@@ -148,7 +151,7 @@ pub(super) fn same_gradients_in_training<I: Implementation>() -> Result<(), Stri
             classes: config.classes,
             width_divisor: config.width_divisor,
             input: (2, 40 + 8 * i as i64, 56 - 4 * i as i64),
-            masks: (crate::check::case_seed(53).wrapping_add(i as u64) >> 1) as i64,
+            masks: (crate::check::case_seed("FCN gradients in training: masks").wrapping_add(i as u64) >> 1) as i64,
         })
         .collect();
     let references = seeded::reference_passes(&passes);
@@ -186,7 +189,7 @@ fn in_training<I: Implementation, V: Variant>((pass, reference): (seeded::Pass, 
             V::NAME
         )
     })?;
-    fcn_train::train::backward(&(&output * &upstream).sum(Kind::Float));
+    I::backward(&(&output * &upstream).sum(Kind::Float));
     // The reference's gradients into its own variables: d/dv of sum(v * g) is g.
     let surrogate = trainable(&reference_store)
         .iter()
@@ -198,7 +201,7 @@ fn in_training<I: Implementation, V: Variant>((pass, reference): (seeded::Pass, 
 
 pub(super) fn gradients_reach<I: Implementation, V: Variant>() -> Result<(), String> {
     let (store, net) = network(V::build::<I>, config());
-    fcn_train::train::backward(&net.forward_t(&image(1, 40, 40), true).sum(Kind::Float));
+    I::backward(&net.forward_t(&image(1, 40, 40), true).sum(Kind::Float));
     let variables = store.variables();
     for name in ["conv1_1.weight", "score_fr.weight", "score_pool4.weight", "score_pool3.weight"] {
         let reached = variables.get(name).is_some_and(|v| {

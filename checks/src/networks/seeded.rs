@@ -19,7 +19,8 @@ use fcn_common::FcnConfig;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor, nn, nn::ModuleT};
 
-use super::{Fcn8s, Fcn8sAtOnce, Fcn16s, Variant, draw_weights, image, network, trainable};
+use super::common::{draw_weights, image, network, trainable};
+use super::variants::{Fcn8s, Fcn8sAtOnce, Fcn16s, Variant};
 use crate::check::{Settings, Status};
 
 /// One training-mode pass of a reference network: which, how wide, on
@@ -65,7 +66,7 @@ pub fn reference_pass(pass: &Pass) -> Result<Tensors, String> {
     let output = net.forward_t(&xs, true);
     tch::manual_seed(pass.masks ^ 0x0F0F);
     let upstream = Tensor::randn(output.size(), (Kind::Float, Device::Cpu));
-    fcn_train::train::backward(&(&output * &upstream).sum(Kind::Float));
+    (&output * &upstream).sum(Kind::Float).backward();
     let mut tensors: Tensors = store.variables().into_iter().map(|(name, v)| (format!("weight.{name}"), v.detach())).collect();
     tensors.extend(trainable(&store).into_iter().map(|(name, v)| (format!("grad.{name}"), v.grad())));
     tensors.extend([("input".to_owned(), xs), ("upstream".to_owned(), upstream), ("output".to_owned(), output.detach())]);

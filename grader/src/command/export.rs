@@ -23,7 +23,7 @@ pub struct ExportArgs {
 /// members. The kit's other crates stay with the instructor: the
 /// reference, the checks, the grader and its runner, and `fcn-metrics`,
 /// the answer to bonus exercise 8.
-const CRATES: [&str; 5] = ["exercises", "fcn-common", "libtorch-link", "course", "fcn-train"];
+const CRATES: [&str; 6] = ["exercises", "fcn-common", "libtorch-link", "course", "fcn-train", "registry"];
 /// Single files, relative to the kit, and where they go in the hand-out.
 const FILES: [(&str, &str); 8] = [
     ("Cargo.lock", "Cargo.lock"),

@@ -2,7 +2,6 @@
 //! `solutions`, or a submission's files) and writes its reports.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use checks::Settings;
 
@@ -10,7 +9,7 @@ use crate::device::DeviceChoice;
 use crate::files::write;
 use crate::sandbox::Sandbox;
 use crate::suite::Target;
-use crate::worker::Limits;
+use crate::limits::LimitArgs;
 use crate::{compile, grading, report, submission, suite};
 
 #[derive(Debug, clap::Args)]
@@ -29,10 +28,6 @@ pub struct GradeArgs {
     /// someone else's files (every report then says so).
     #[arg(long)]
     unsandboxed: bool,
-
-    /// Seconds the build of the student's runner may take.
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
-    build_timeout: u64,
 
     /// Only build the runner, into DIR, for `--runner DIR` to grade with,
     /// here or on another machine (one without Rust: a GPU node).
@@ -96,17 +91,8 @@ pub struct GradeArgs {
     #[arg(long, value_name = "N")]
     cases: Option<u64>,
 
-    /// Seconds each check may run before it is stopped.
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
-    timeout: u64,
-
-    /// Seconds each training check may run before it is stopped.
-    #[arg(long, value_name = "SECS", default_value_t = 900)]
-    training_timeout: u64,
-
-    /// MiB of memory each check may allocate (on CPU).
-    #[arg(long, value_name = "MIB", default_value_t = 6144)]
-    memory_limit: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
 
     /// Checks run at the same time (default: 2, or 1 on a one-core machine).
     #[arg(long, short)]
@@ -135,10 +121,10 @@ pub fn run(args: &GradeArgs) -> Result<(), String> {
         list(&checks, &selected);
         return Ok(());
     }
-    if args.timeout == 0 {
+    if args.limits.timeout == 0 {
         return Err("--timeout must be at least 1 second".to_owned());
     }
-    let kit = args.kit.clone().unwrap_or_else(grading::default_kit);
+    let kit = args.kit.clone().unwrap_or_else(crate::kit::default_kit);
     let (submitted, label, others) = match &args.submission {
         Some(folder) => (submission::read(folder), submission::folder_name(folder), true),
         None => {
@@ -149,7 +135,7 @@ pub fn run(args: &GradeArgs) -> Result<(), String> {
     let sandbox = Sandbox::choose(args.unsandboxed, others)?;
     if let Some(folder) = &args.build_only {
         let runner_kit = compile::RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
-        crate::prebuilt::build(&runner_kit, &submitted, Duration::from_secs(args.build_timeout), folder)?;
+        crate::prebuilt::build(&runner_kit, &submitted, args.limits.build_timeout(), folder)?;
         show(&format!("Built the runner of {label} in {}\n", folder.display()));
         return Ok(());
     }
@@ -173,7 +159,7 @@ pub fn run(args: &GradeArgs) -> Result<(), String> {
     let options = options(args, only, settings);
     let run = match &args.runner {
         Some(folder) => {
-            let source = grading::RunnerSource::Prebuilt { folder, libtorch: compile::libtorch(&kit)?, sandbox };
+            let source = grading::RunnerSource::Prebuilt { folder, libtorch: crate::kit::libtorch(&kit)?, sandbox };
             grading::grade_from(source, &submitted, &label, &options)?
         }
         None => {
@@ -217,16 +203,9 @@ fn options(args: &GradeArgs, only: Option<checks::Exercise>, settings: Settings)
         only,
         skip_training: args.skip_training,
         settings,
-        limits: Limits {
-            timeout: Duration::from_secs(args.timeout),
-            memory_mib: args.memory_limit,
-            output_mib: 16,
-            threads: (cores / jobs).max(1) as i32,
-            training_timeout: Duration::from_secs(args.training_timeout.max(args.timeout)),
-            training_threads: cores as i32,
-        },
+        limits: args.limits.limits(cores, jobs),
         jobs,
-        build_timeout: Duration::from_secs(args.build_timeout),
+        build_timeout: args.limits.build_timeout(),
         progress: true,
     }
 }

@@ -52,7 +52,7 @@ const NOT_SOURCE: [&str; 5] = ["target", ".libtorch", ".git", ".carry", "data/vo
 const KIT: &str = "kit";
 
 pub fn run(args: PackageArgs) -> Result<(), String> {
-    let kit = args.kit.clone().unwrap_or_else(crate::grading::default_kit);
+    let kit = args.kit.clone().unwrap_or_else(crate::kit::default_kit);
     if !kit.join("solutions/src").is_dir() || !kit.join("grader").is_dir() {
         return Err(format!("{} is not the kit's folder (no solutions/src or grader); pass --kit", kit.display()));
     }

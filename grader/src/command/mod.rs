@@ -1,6 +1,7 @@
 //! The grader's commands, one module each.
 
 pub mod batch;
+pub mod class;
 pub mod export;
 pub mod grade;
 pub mod gradescope;

@@ -22,13 +22,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::command::batch::{self, BatchArgs, BatchDevice, Row};
+use crate::command::class::{self, BatchArgs, BatchDevice, Row};
 use crate::compile::RunnerKit;
 use crate::files::write;
 use crate::grading::Options;
 
 /// The folder in OUT with the job's files; no student's folder can have
-/// its name (`batch::usable_name`).
+/// its name (`class::usable_name`).
 const FOLDER: &str = ".slurm";
 /// The students of the last array submitted, task N on line N (from 0).
 const TASKS: &str = "tasks.txt";
@@ -49,16 +49,16 @@ pub fn submit(out: &Path, students: &[PathBuf], args: &BatchArgs, options: &Opti
     for submission in students {
         let name = crate::submission::folder_name(submission);
         // A name the gradebook cannot use gets no task: the gather says why.
-        if batch::usable_name(&name).is_ok() {
+        if class::usable_name(&name).is_ok() {
             let digest = crate::submission::read(submission).digest();
-            if args.force || batch::record(out, &name, &digest).is_none() {
+            if args.force || class::record(out, &name, &digest).is_none() {
                 to_grade.push(name);
             }
         }
     }
     if to_grade.is_empty() {
         println!("Every student's record is of their files now: nothing to submit.");
-        return batch::finish(out, gather(out, students));
+        return class::finish(out, gather(out, students));
     }
     let folder = out.join(FOLDER);
     std::fs::create_dir_all(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
@@ -124,7 +124,7 @@ pub fn submit(out: &Path, students: &[PathBuf], args: &BatchArgs, options: &Opti
         return Ok(());
     }
     println!("Job array {job} finished.");
-    batch::finish(out, gather(out, students))
+    class::finish(out, gather(out, students))
 }
 
 /// Where build task N puts the runner of the student it builds.
@@ -172,7 +172,7 @@ fn submit_builds(out: &Path, tasks: usize, args: &BatchArgs, options: &Options) 
 pub fn build_task(runner_kit: &RunnerKit, out: &Path, students: &[PathBuf], index: usize, args: &BatchArgs) -> Result<(), String> {
     let (name, submission) = task_student(out, students, index, args)?;
     let submitted = crate::submission::read(submission);
-    let timeout = std::time::Duration::from_secs(args.build_timeout);
+    let timeout = args.limits.build_timeout();
     crate::prebuilt::build(runner_kit, &submitted, timeout, &runners(out, &name))?;
     println!("built the runner of {name}");
     Ok(())
@@ -182,7 +182,7 @@ pub fn build_task(runner_kit: &RunnerKit, out: &Path, students: &[PathBuf], inde
 /// tasks.txt, with the grading options of the command that submitted it.
 fn job_script(out: &Path, args: &BatchArgs) -> Result<String, String> {
     let grader = std::env::current_exe().map_err(|e| format!("cannot find the grader's own executable: {e}"))?;
-    let kit = args.kit.clone().unwrap_or_else(crate::grading::default_kit);
+    let kit = args.kit.clone().unwrap_or_else(crate::kit::default_kit);
     let absolute = |path: &Path| path.canonicalize().map_err(|e| format!("{}: {e}", path.display()));
     let mut words: Vec<String> = vec![
         absolute(&grader)?.display().to_string(),
@@ -193,11 +193,9 @@ fn job_script(out: &Path, args: &BatchArgs) -> Result<String, String> {
         "--kit".into(),
         absolute(&kit)?.display().to_string(),
         format!("--task-cores={}", args.task_cores.max(1)),
-        format!("--timeout={}", args.timeout),
-        format!("--memory-limit={}", args.memory_limit),
-        format!("--build-timeout={}", args.build_timeout),
         format!("--device={}", if args.device == BatchDevice::Cuda { "cuda" } else { "cpu" }),
     ];
+    words.extend(args.limits.words());
     if args.skip_training {
         words.push("--skip-training".into());
     }
@@ -262,7 +260,7 @@ pub fn task(
         // Not "{name}: ...": that line says what the task graded (see `fate`).
         println!("grading {name} with the runner built in {}", prebuilt.display());
     }
-    let row = batch::grade_one(runner_kit, Some(&prebuilt), out, submission, &name, true, options)?;
+    let row = class::grade_one(runner_kit, Some(&prebuilt), out, submission, &name, true, options)?;
     println!("{name}: {}/{} {}", row.total, row.max, row.status);
     Ok(())
 }
@@ -293,11 +291,11 @@ pub fn gather(out: &Path, students: &[PathBuf]) -> Vec<Row> {
         .iter()
         .map(|submission| {
             let name = crate::submission::folder_name(submission);
-            if let Err(why) = batch::usable_name(&name) {
+            if let Err(why) = class::usable_name(&name) {
                 return Row::not_graded(&name, why);
             }
             let digest = crate::submission::read(submission).digest();
-            match batch::record(out, &name, &digest) {
+            match class::record(out, &name, &digest) {
                 Some(row) => row,
                 None => Row::not_graded(&name, fate(&folder, &tasks, job, &name)),
             }
@@ -350,7 +348,7 @@ mod tests {
             only: None,
             skip_training,
             settings: checks::Settings::default(),
-            limits: crate::worker::Limits {
+            limits: crate::limits::Limits {
                 timeout: Duration::from_secs(120),
                 memory_mib: 6144,
                 output_mib: 16,

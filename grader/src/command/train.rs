@@ -98,7 +98,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let train_staged: TrainStaged = match args.target {
         Target::Solutions => <Solutions as Implementation>::train_staged,
         Target::Exercises => {
-            let kit = crate::grading::default_kit();
+            let kit = crate::kit::default_kit();
             let sandbox = crate::sandbox::Sandbox::choose(false, false)?;
             let runner_kit = crate::compile::RunnerKit::prepare(&kit, &kit.join("target/grader/runner"), sandbox)?;
             let submitted = crate::submission::from_crate(&kit.join("exercises/src"));
@@ -119,7 +119,7 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
             let log = args.out.join("runner.log");
             std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
             let connection = runner.start(&log).map_err(|e| format!("cannot start the runner: {e}"))?;
-            crate::remote::connect(connection, runner);
+            crate::remote::connect(connection);
             _built = built;
             <crate::remote::Remote as Implementation>::train_staged
         }

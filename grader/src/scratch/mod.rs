@@ -83,7 +83,7 @@ mod tests {
     use super::*;
 
     fn solution(file: &str) -> String {
-        std::fs::read_to_string(crate::grading::default_kit().join("solutions/src").join(file)).unwrap()
+        std::fs::read_to_string(crate::kit::default_kit().join("solutions/src").join(file)).unwrap()
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub fn solution(file: &str) -> String {
 /// The files a student writes, in course order, from the registry
 /// (exercises/info.toml).
 pub fn exercise_files() -> Vec<&'static str> {
-    course::exercises().iter().flat_map(|e| e.files.iter().map(String::as_str)).collect()
+    registry::exercises().iter().flat_map(|e| e.files.iter().map(String::as_str)).collect()
 }
 
 /// What some tests need of the machine beyond the kit's own set-up.

@@ -22,7 +22,7 @@ use fcn_train::train::{Batches, Record, Start, Trained, predict};
 use runner_protocol::{Compute, Network, Reply, Request, Split, Tensors, Training};
 use tch::{Device, Kind, Tensor, nn};
 
-use crate::remote::{broken, call, call_within, config, expect, reply_budget};
+use super::connection::{broken, call, call_within, config, expect, reply_budget};
 
 /// Most elements of a variable that cross in one frame (64 MiB of f32): a
 /// full-width fc6 (103 M elements) crosses in seven pieces.
