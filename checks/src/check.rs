@@ -62,7 +62,7 @@ pub struct Check {
     /// missing): it is then skipped, with that reason, and `run` is not called.
     pub precondition: fn() -> Option<String>,
     /// Whether the check compares passes that draw from libtorch's
-    /// generator under the same seed (see `networks::seeded`): where the
+    /// generator under a seed (see `networks::reference_process`): where the
     /// reference's passes run in this process, no other check may draw
     /// beside it, and [`run`] runs it alone.
     pub draws_alone: bool,

@@ -87,11 +87,11 @@ enum Command {
     /// Writes the grader as a Gradescope autograder: autograder.zip with
     /// setup.sh, run_autograder and the kit's source.
     PackageGradescope(gradescope::PackageArgs),
-    /// Runs the reference's seeded training passes PASSES (JSON) in this
-    /// process, alone, and writes their tensors to stdout: the checks that
-    /// compare gradients under the same dropout masks call it.
+    /// Runs the reference's passes that must draw alone from libtorch's
+    /// generator, JOBS (JSON), in this process, and writes their tensors to
+    /// stdout: the checks that need them call it.
     #[command(hide = true)]
-    ReferencePass { passes: String },
+    ReferencePass { jobs: String },
 }
 
 fn main() -> ExitCode {
@@ -106,8 +106,8 @@ fn main() -> ExitCode {
         Some(Command::PackageGradescope(args)) => exit("grader package-gradescope", gradescope::run(args)),
         Some(Command::ExportStudent(args)) => exit("grader export-student", export::run(args)),
         Some(Command::Train(args)) => exit("grader train", train::run(args)),
-        Some(Command::ReferencePass { passes }) => {
-            exit("grader reference-pass", checks::networks::seeded::serve(&passes, std::io::stdout().lock()))
+        Some(Command::ReferencePass { jobs }) => {
+            exit("grader reference-pass", checks::networks::serve_reference_jobs(&jobs, std::io::stdout().lock()))
         }
         None => exit("grader", grade::run(&cli.grade)),
     }

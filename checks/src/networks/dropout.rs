@@ -28,6 +28,7 @@ use fcn_common::FcnConfig;
 
 use super::common::{config, draw_weights, image, network};
 use super::fcn::computes;
+use super::reference_process::{self, Job, Tensors};
 use super::variants::{Fcn8s, Fcn8sAtOnce, Fcn16s, Variant};
 use crate::Implementation;
 use crate::check::ensure;
@@ -61,15 +62,52 @@ struct Moments {
     maps: Vec<f64>,
 }
 
-/// The check on FCN-16s, FCN-8s and FCN-8s at once, in turn.
+/// The check on FCN-16s, FCN-8s and FCN-8s at once, in turn. The release's
+/// statistics come from the reference process, where no other thread's
+/// reseeding reaches its masks.
 pub(super) fn fcn_dropouts<I: Implementation>() -> Result<(), String> {
-    fcn_dropout::<I, Fcn16s>()?;
-    fcn_dropout::<I, Fcn8s>()?;
-    fcn_dropout::<I, Fcn8sAtOnce>()
+    let jobs: Vec<Job> =
+        [Fcn16s::NAME, Fcn8s::NAME, Fcn8sAtOnce::NAME].map(|name| Job::DropoutMoments { network: name.to_owned() }).to_vec();
+    let theirs = reference_process::run(&jobs, |job| match job {
+        Job::DropoutMoments { network } => reference_moments(network),
+        other => unreachable!("{other:?} is not asked for here"),
+    });
+    fcn_dropout::<I, Fcn16s>(Moments::from_tensors(&theirs[0]))?;
+    fcn_dropout::<I, Fcn8s>(Moments::from_tensors(&theirs[1]))?;
+    fcn_dropout::<I, Fcn8sAtOnce>(Moments::from_tensors(&theirs[2]))
 }
 
-fn fcn_dropout<I: Implementation, V: Variant>() -> Result<(), String> {
-    let theirs = moments(V::reference, V::reference, V::NAME, false)?.0;
+/// The release's statistics for the variant named `network`, as tensors
+/// (`first`, `second`, `maps`): the reference process's job.
+pub(super) fn reference_moments(network: &str) -> Result<Tensors, String> {
+    let reference: Build = match network {
+        n if n == Fcn16s::NAME => Fcn16s::reference,
+        n if n == Fcn8s::NAME => Fcn8s::reference,
+        n if n == Fcn8sAtOnce::NAME => Fcn8sAtOnce::reference,
+        _ => return Err(format!("no network called {network:?} (one of FCN-16s, FCN-8s, FCN-8s at once)")),
+    };
+    let (moments, _) = moments(reference, reference, network, false)?;
+    let tensor = |values: &[f64]| Tensor::from_slice(values);
+    Ok(vec![
+        ("first".to_owned(), tensor(&moments.first)),
+        ("second".to_owned(), tensor(&moments.second)),
+        ("maps".to_owned(), tensor(&moments.maps)),
+    ])
+}
+
+impl Moments {
+    /// The statistics [`reference_moments`] gave (NaN for any missing, which
+    /// no comparison passes).
+    fn from_tensors(tensors: &Tensors) -> Moments {
+        let values = |name: &str| {
+            let found = tensors.iter().find(|(n, _)| n == name).map(|(_, t)| Vec::<f64>::try_from(t).ok());
+            found.flatten().unwrap_or_else(|| vec![f64::NAN; PASSES])
+        };
+        Moments { first: values("first"), second: values("second"), maps: values("maps") }
+    }
+}
+
+fn fcn_dropout<I: Implementation, V: Variant>(theirs: Moments) -> Result<(), String> {
     let (ours, repeated) = moments(V::build::<I>, V::reference, V::NAME, true)?;
     ensure(!repeated, || {
         format!(

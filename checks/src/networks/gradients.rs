@@ -10,6 +10,7 @@ use fcn_common::FcnConfig;
 
 use super::common::{backbone, close, config, copy_weights, draw_weights, image, network, trainable};
 use super::fcn::computes;
+use super::reference_process::{self, Job};
 use super::seeded;
 use super::variants::{Fcn8s, Fcn8sAtOnce, Fcn16s, Variant};
 use crate::Implementation;
@@ -143,10 +144,10 @@ fn suspect_path(differing: &[&str]) -> String {
 pub(super) fn same_gradients_in_training<I: Implementation>() -> Result<(), String> {
     let config = config();
     let names = [Fcn16s::NAME, Fcn8s::NAME, Fcn8sAtOnce::NAME];
-    let passes: Vec<seeded::Pass> = names
+    let passes: Vec<reference_process::Pass> = names
         .iter()
         .enumerate()
-        .map(|(i, name)| seeded::Pass {
+        .map(|(i, name)| reference_process::Pass {
             network: (*name).to_owned(),
             classes: config.classes,
             width_divisor: config.width_divisor,
@@ -154,17 +155,19 @@ pub(super) fn same_gradients_in_training<I: Implementation>() -> Result<(), Stri
             masks: (crate::check::case_seed("FCN gradients in training: masks").wrapping_add(i as u64) >> 1) as i64,
         })
         .collect();
-    let references = seeded::reference_passes(&passes);
-    let mut references = references.into_iter();
-    let mut next = |pass: &seeded::Pass| (pass.clone(), references.next().expect("a reference pass for each pass"));
-    in_training::<I, Fcn16s>(next(&passes[0]))?;
-    in_training::<I, Fcn8s>(next(&passes[1]))?;
-    in_training::<I, Fcn8sAtOnce>(next(&passes[2]))
+    let jobs: Vec<Job> = passes.iter().cloned().map(Job::Gradients).collect();
+    let references = reference_process::run(&jobs, |job| match job {
+        Job::Gradients(pass) => seeded::reference_pass(pass),
+        other => unreachable!("{other:?} is not asked for here"),
+    });
+    in_training::<I, Fcn16s>(&passes[0], &references[0])?;
+    in_training::<I, Fcn8s>(&passes[1], &references[1])?;
+    in_training::<I, Fcn8sAtOnce>(&passes[2], &references[2])
 }
 
 /// [`same_gradients_in_training`] for one variant, given the reference's
 /// pass.
-fn in_training<I: Implementation, V: Variant>((pass, reference): (seeded::Pass, seeded::Tensors)) -> Result<(), String> {
+fn in_training<I: Implementation, V: Variant>(pass: &reference_process::Pass, reference: &reference_process::Tensors) -> Result<(), String> {
     let take = |name: &str| {
         let found = reference.iter().find(|(n, _)| n == name).map(|(_, t)| t.shallow_clone());
         found.unwrap_or_else(|| panic!("the reference's pass gave no {name}"))

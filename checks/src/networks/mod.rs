@@ -9,7 +9,8 @@ mod common;
 mod dropout;
 mod fcn;
 mod gradients;
-pub mod seeded;
+mod reference_process;
+mod seeded;
 mod variants;
 mod vgg;
 
@@ -18,6 +19,8 @@ use crate::check::{Check, Exercise, Track};
 
 pub use common::{parameter_counts_of, write_torchvision_vgg16};
 pub use variants::{Fcn8s, Fcn8sAtOnce, Fcn16s, Fcn32s, Variant};
+
+use reference_process::Job;
 
 pub const VGG: Exercise = Exercise {
     id: "vgg",
@@ -73,7 +76,8 @@ pub fn fcn_checks<I: Implementation>() -> Vec<Check> {
             "FCN-16s, FCN-8s, FCN-8s at once: dropout inside each as the release's (after fc6 and fc7, per unit, new masks every pass)",
             1,
             dropout::fcn_dropouts::<I>,
-        ),
+        )
+        .draws_alone(),
         check(
             "FCN-16s, FCN-8s, FCN-8s at once: same output and parameter gradients as the reference in training mode, under the same dropout masks",
             1,
@@ -83,3 +87,18 @@ pub fn fcn_checks<I: Implementation>() -> Vec<Check> {
     ]
 }
 
+
+/// The reference process's side (`grader reference-pass JOBS`): runs the
+/// jobs `request` lists (JSON) here, on one thread, with nothing else
+/// drawing from libtorch's generator, and writes what they give to `out`.
+pub fn serve_reference_jobs(request: &str, out: impl std::io::Write) -> Result<(), String> {
+    tch::set_num_threads(1);
+    let results = reference_process::jobs(request)?
+        .iter()
+        .map(|job| match job {
+            Job::Gradients(pass) => seeded::reference_pass(pass),
+            Job::DropoutMoments { network } => dropout::reference_moments(network),
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    reference_process::write(results, out)
+}

@@ -6,41 +6,15 @@
 //! same masks" means "the same seed, and nobody else drawing in between".
 //! A student's pass runs in their runner, which seeds its generator with the
 //! seed the check asks for and draws alone. The reference's pass must do
-//! the same; in the grader, where checks run side by side on several
-//! threads, it runs in a process of its own ([`Settings::reference_process`],
-//! the grader's `reference-pass` command, which calls [`serve`]). Where no
-//! such program is set (the kit's own tests), it runs here, and
-//! [`crate::run`] runs the check with no other check beside it.
-
-use std::io::{Cursor, Write};
-use std::process::{Command, Stdio};
+//! the same: it runs in the reference process (`reference_process`).
 
 use fcn_common::FcnConfig;
-use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor, nn, nn::ModuleT};
 
 use super::common::{draw_weights, image, network, trainable};
 use super::variants::{Fcn8s, Fcn8sAtOnce, Fcn16s, Variant};
-use crate::check::{Settings, Status};
 
-/// One training-mode pass of a reference network: which, how wide, on
-/// what, and the seed its dropout masks are drawn from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pass {
-    /// [`Variant::NAME`]: FCN-16s, FCN-8s or FCN-8s at once.
-    pub network: String,
-    pub classes: i64,
-    pub width_divisor: i64,
-    /// The input batch: (images, height, width).
-    pub input: (i64, i64, i64),
-    /// libtorch's seed just before the pass.
-    pub masks: i64,
-}
-
-/// What a [`Pass`] gives: every variable's value (`weight.NAME`), the
-/// `input`, the `upstream` gradient of the output, the `output` itself and
-/// every trainable variable's gradient (`grad.NAME`).
-pub type Tensors = Vec<(String, Tensor)>;
+use super::reference_process::{Pass, Tensors};
 
 /// How the reference builds a network.
 type Builder = fn(&nn::Path, FcnConfig) -> nn::FuncT<'static>;
@@ -49,7 +23,10 @@ type Builder = fn(&nn::Path, FcnConfig) -> nn::FuncT<'static>;
 const NETWORKS: [(&str, Builder); 3] =
     [(Fcn16s::NAME, Fcn16s::reference), (Fcn8s::NAME, Fcn8s::reference), (Fcn8sAtOnce::NAME, Fcn8sAtOnce::reference)];
 
-/// Runs `pass` in this process: random weights and input, then libtorch
+/// Runs `pass` in this process: what it gives is every variable's value
+/// (`weight.NAME`), the `input`, the `upstream` gradient of the output, the
+/// `output` itself and every trainable variable's gradient (`grad.NAME`).
+/// Random weights and input, then libtorch
 /// seeded with `pass.masks`, the forward pass in training mode and the
 /// backward pass of a random upstream gradient. Nothing else may draw from
 /// libtorch's generator meanwhile.
@@ -73,52 +50,3 @@ pub fn reference_pass(pass: &Pass) -> Result<Tensors, String> {
     Ok(tensors)
 }
 
-/// Runs `passes`, in the process [`Settings::reference_process`] names or
-/// else here. A reference process that fails ends the check as skipped:
-/// the grader's fault costs the student nothing.
-pub fn reference_passes(passes: &[Pass]) -> Vec<Tensors> {
-    let Some(program) = Settings::current().reference_process else {
-        return passes.iter().map(|pass| reference_pass(pass).unwrap_or_else(|why| panic!("{why}"))).collect();
-    };
-    let skipped = |why: String| -> ! {
-        std::panic::panic_any(Status::Skipped(format!(
-            "the grader could not run the reference's training passes in a process of their own ({why}); this \
-             check is left out of the score"
-        )))
-    };
-    let request = serde_json::to_string(passes).expect("passes serialise");
-    let output = Command::new(&program)
-        .args(["reference-pass", &request])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| skipped(format!("cannot start {}: {e}", program.display())));
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        skipped(format!("{} {}: {}", program.display(), output.status, stderr.trim()));
-    }
-    let tensors = Tensor::load_multi_from_stream(Cursor::new(output.stdout))
-        .unwrap_or_else(|e| skipped(format!("cannot read what it wrote: {e}")));
-    (0..passes.len())
-        .map(|i| {
-            let prefix = format!("{i}.");
-            tensors.iter().filter_map(|(name, t)| Some((name.strip_prefix(&prefix)?.to_owned(), t.shallow_clone()))).collect()
-        })
-        .collect()
-}
-
-/// The reference process's side: runs the passes `request` lists (JSON, as
-/// [`reference_passes`] writes it) on one thread and writes what they give
-/// to `out`, each name prefixed with its pass's index.
-pub fn serve(request: &str, mut out: impl Write) -> Result<(), String> {
-    let passes: Vec<Pass> = serde_json::from_str(request).map_err(|e| format!("cannot read the passes asked for: {e}"))?;
-    tch::set_num_threads(1);
-    let mut tensors = Vec::new();
-    for (i, pass) in passes.iter().enumerate() {
-        tensors.extend(reference_pass(pass)?.into_iter().map(|(name, t)| (format!("{i}.{name}"), t)));
-    }
-    // Whole, then written: libtorch's archive writer counts on every write
-    // taking all it is given, which a pipe does not promise.
-    let mut bytes = Vec::new();
-    Tensor::save_multi_to_stream(&tensors, &mut bytes).map_err(|e| format!("cannot write the passes' tensors: {e}"))?;
-    out.write_all(&bytes).and_then(|()| out.flush()).map_err(|e| format!("cannot write the passes' tensors: {e}"))
-}

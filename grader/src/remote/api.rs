@@ -23,10 +23,16 @@ fn elements<N: TryInto<u64>>(count: N) -> u64 {
     count.try_into().unwrap_or(u64::MAX)
 }
 
+/// The bytes a reply may hold when a right answer has at most `elements`
+/// numbers (the protocol's cap when the table gives no bound).
+fn budget(elements: Option<u64>) -> u64 {
+    elements.map_or(runner_protocol::MAX_TENSOR_BYTES, floats)
+}
+
 /// Sends `function` with `arguments`: its answer, from a reply of at most
 /// `elements` numbers (the protocol's cap when the table gives none).
 fn call<A: Answer>(function: Function, arguments: Outgoing, elements: Option<u64>) -> A {
-    let budget = elements.map_or(runner_protocol::MAX_TENSOR_BYTES, floats);
+    let budget = budget(elements);
     let device = arguments.device.unwrap_or(Device::Cpu);
     let request = Request::Call { function, integers: arguments.integers };
     let (reply, tensors) = call_within(&request, &arguments.tensors, budget);
@@ -42,7 +48,7 @@ fn call<A: Answer>(function: Function, arguments: Outgoing, elements: Option<u64
 /// Builds `layer` on `arguments` in the runner, from a reply of at most
 /// `elements` numbers; what the runner listed and sent.
 fn layer(layer: Layer, arguments: &Outgoing, elements: Option<u64>) -> (Vec<Variable>, Tensors) {
-    let budget = elements.map_or(runner_protocol::MAX_TENSOR_BYTES, floats);
+    let budget = budget(elements);
     let request = Request::Layer { layer, integers: arguments.integers.clone() };
     match call_within(&request, &arguments.tensors, budget) {
         (Reply::Done { listing, .. }, tensors) => (listing, tensors),
