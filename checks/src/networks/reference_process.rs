@@ -60,7 +60,10 @@ pub fn run(jobs: &[Job], here: impl Fn(&Job) -> Result<Tensors, String>) -> Vec<
              left out of the score"
         )))
     };
-    let request = serde_json::to_string(jobs).expect("jobs serialise");
+    // The run's cases with them: the reference's weights and images are
+    // drawn from the same seeds as the student's.
+    let request = Request { cases: Settings::current().cases, jobs: jobs.to_vec() };
+    let request = serde_json::to_string(&request).expect("jobs serialise");
     let output = Command::new(&program)
         .args(["reference-pass", &request])
         .stdin(Stdio::null())
@@ -80,10 +83,22 @@ pub fn run(jobs: &[Job], here: impl Fn(&Job) -> Result<Tensors, String>) -> Vec<
         .collect()
 }
 
+/// What the reference process is sent: the jobs, and the run's
+/// [`Settings::cases`], from which the checks draw weights and images.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Request {
+    cases: u64,
+    jobs: Vec<Job>,
+}
+
 /// The jobs `request` lists (JSON, as [`run`] writes it), read for the
-/// reference process's side.
+/// reference process's side, with the settings of the run that sent them
+/// installed on this thread.
 pub fn jobs(request: &str) -> Result<Vec<Job>, String> {
-    serde_json::from_str(request).map_err(|e| format!("cannot read the jobs asked for: {e}"))
+    let request: Request = serde_json::from_str(request).map_err(|e| format!("cannot read the jobs asked for: {e}"))?;
+    Settings { cases: request.cases, ..Settings::default() }.install();
+    Ok(request.jobs)
 }
 
 /// Writes what the jobs gave to `out`, each name prefixed with its job's
