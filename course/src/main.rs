@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use course::progress::{self, Outcome, State};
 use course::{Exercise, Track};
+use anyhow::Context;
 
 /// The FCN course: your exercises and their state, what to do next, hints
 /// one at a time, and a watch mode that runs your tests each time you save.
@@ -47,7 +48,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(why) => {
-            eprintln!("cargo course: {why}");
+            eprintln!("cargo course: {why:#}");
             ExitCode::from(2)
         }
     }
@@ -60,14 +61,14 @@ fn workspace() -> PathBuf {
 
 /// Runs `cargo test -p exercises --test TEST [FILTER]`: what it printed
 /// (stderr, then stdout), and whether the crate compiled.
-fn run_tests(test: &str, filter: Option<&str>) -> Result<(String, bool), String> {
+fn run_tests(test: &str, filter: Option<&str>) -> anyhow::Result<(String, bool)> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command.current_dir(workspace()).args(["test", "-p", "exercises", "--color", "never", "--test", test]);
     if let Some(filter) = filter {
         command.arg(filter);
     }
-    let output = command.stdin(Stdio::null()).output().map_err(|e| format!("cannot run cargo test: {e}"))?;
+    let output = command.stdin(Stdio::null()).output().context("cannot run cargo test")?;
     let text = format!("{}{}", String::from_utf8_lossy(&output.stderr), String::from_utf8_lossy(&output.stdout));
     let compiled = progress::compiled(&text);
     Ok((text, compiled))
@@ -77,7 +78,7 @@ fn run_tests(test: &str, filter: Option<&str>) -> Result<(String, bool), String>
 /// it goes: the first build compiles tch, libtorch's bindings, for minutes,
 /// and a silent command that long looks stuck. Only the progress lines pass
 /// through; a compiler error is left to the tests' run, which reports it.
-fn build_tests() -> Result<(), String> {
+fn build_tests() -> anyhow::Result<()> {
     use std::io::BufRead;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut child = Command::new(cargo)
@@ -87,10 +88,10 @@ fn build_tests() -> Result<(), String> {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+        .context("cannot run cargo test")?;
     let mut announced = false;
     for line in std::io::BufReader::new(child.stderr.take().expect("stderr is piped")).lines() {
-        let line = line.map_err(|e| format!("cannot read cargo's output: {e}"))?;
+        let line = line.context("cannot read cargo's output")?;
         let word = line.split_whitespace().next().unwrap_or("");
         if ["Compiling", "Downloaded", "Blocking"].contains(&word) {
             if !announced {
@@ -115,7 +116,7 @@ const BUILDING: &str = "Building the exercises crate and its tests. The first bu
 type Standing = (&'static Exercise, State, Vec<(String, State)>);
 
 /// Every exercise's state and its parts', running each test target once.
-fn states() -> Result<Vec<Standing>, String> {
+fn states() -> anyhow::Result<Vec<Standing>> {
     build_tests()?;
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut compiled = true;
@@ -154,7 +155,7 @@ fn current(states: &[Standing]) -> Option<(&'static Exercise, Option<String>)> {
     })
 }
 
-fn list() -> Result<(), String> {
+fn list() -> anyhow::Result<()> {
     println!("Running your tests...\n");
     let states = states()?;
     for track in [Track::Core, Track::Bonus] {
@@ -222,12 +223,12 @@ fn seen() -> Vec<(String, usize)> {
         .collect()
 }
 
-fn hint(name: Option<&str>) -> Result<(), String> {
+fn hint(name: Option<&str>) -> anyhow::Result<()> {
     let exercise = match name {
-        Some(name) => course::named(name).ok_or_else(|| format!("no exercise {name:?}; the exercises are {}", course::ids()))?,
+        Some(name) => course::named(name).with_context(|| format!("no exercise {name:?}; the exercises are {}", course::ids()))?,
         None => match current(&states()?) {
             Some((exercise, _)) => exercise,
-            None => return Err("every exercise's tests pass: name one for its hints (cargo course hint fcn)".into()),
+            None => anyhow::bail!("every exercise's tests pass: name one for its hints (cargo course hint fcn)"),
         },
     };
     if exercise.hints.is_empty() {
@@ -251,24 +252,24 @@ fn hint(name: Option<&str>) -> Result<(), String> {
     let text: String = seen.iter().map(|(id, n)| format!("{id} {n}\n")).collect();
     let file = hints_file();
     let kept = std::fs::create_dir_all(file.parent().expect("a folder")).and_then(|()| std::fs::write(&file, text));
-    kept.map_err(|e| format!("cannot write {}: {e}", file.display()))
+    kept.with_context(|| format!("cannot write {}", file.display()))
 }
 
 /// Re-runs an exercise's tests on every save. Without a name it follows the
 /// course: once the current exercise (or part) passes, it moves on to the next.
-fn watch(name: Option<&str>) -> Result<(), String> {
+fn watch(name: Option<&str>) -> anyhow::Result<()> {
     let (mut exercise, mut part) = match name {
-        Some(name) => (course::named(name).ok_or_else(|| format!("no exercise {name:?}; the exercises are {}", course::ids()))?, None),
-        None => current(&states()?).ok_or("every exercise's tests pass: name one to watch (cargo course watch fcn)")?,
+        Some(name) => (course::named(name).with_context(|| format!("no exercise {name:?}; the exercises are {}", course::ids()))?, None),
+        None => current(&states()?).context("every exercise's tests pass: name one to watch (cargo course watch fcn)")?,
     };
     let following = name.is_none();
     let src = workspace().join("exercises/src");
     let (sender, events) = mpsc::channel();
-    let mut watcher = notify::recommended_watcher(sender).map_err(|e| format!("cannot watch {}: {e}", src.display()))?;
+    let mut watcher = notify::recommended_watcher(sender).with_context(|| format!("cannot watch {}", src.display()))?;
     notify::Watcher::watch(&mut watcher, &src, notify::RecursiveMode::Recursive)
-        .map_err(|e| format!("cannot watch {}: {e}", src.display()))?;
+        .with_context(|| format!("cannot watch {}", src.display()))?;
     loop {
-        let test = exercise.test.as_deref().ok_or_else(|| format!("exercise {} has no tests of its own to watch", exercise.number))?;
+        let test = exercise.test.as_deref().with_context(|| format!("exercise {} has no tests of its own to watch", exercise.number))?;
         let what = format!("exercise {}{}", exercise.number, part.as_deref().map(|p| format!(", part {p}")).unwrap_or_default());
         println!("Running the tests of {what}...");
         let started = std::time::Instant::now();
@@ -302,7 +303,7 @@ fn watch(name: Option<&str>) -> Result<(), String> {
         println!("Watching exercises/src: save a file to run them again; Ctrl-C stops.");
         // Wait for a change to a Rust file, then let a burst of saves settle.
         loop {
-            let event = events.recv().map_err(|_| "the file watcher stopped".to_owned())?;
+            let event = events.recv().context("the file watcher stopped")?;
             if event.is_ok_and(|e: notify::Event| e.kind.is_modify() || e.kind.is_create()) {
                 break;
             }

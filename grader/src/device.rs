@@ -15,10 +15,10 @@ pub enum DeviceChoice {
 }
 
 /// The device `choice` names here, or why there is none.
-pub fn resolve(choice: DeviceChoice) -> Result<tch::Device, String> {
+pub fn resolve(choice: DeviceChoice) -> anyhow::Result<tch::Device> {
     match (choice, tch::Cuda::is_available()) {
         (DeviceChoice::Cuda, false) => {
-            Err("--device cuda: libtorch sees no CUDA device here; use --device cpu or auto".to_owned())
+            Err(anyhow::anyhow!("--device cuda: libtorch sees no CUDA device here; use --device cpu or auto"))
         }
         (DeviceChoice::Cpu, _) | (DeviceChoice::Auto, false) => Ok(tch::Device::Cpu),
         (DeviceChoice::Cuda | DeviceChoice::Auto, true) => Ok(tch::Device::Cuda(0)),

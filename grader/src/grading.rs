@@ -16,6 +16,7 @@ use crate::worker::{Limits, RunnerSpec, Worker};
 use crate::report::Run;
 use crate::submission::Submitted;
 use crate::suite::{self, Graded};
+use anyhow::Context;
 
 /// How to grade, beyond what is graded.
 #[derive(Debug, Clone)]
@@ -41,12 +42,12 @@ pub enum RunnerSource<'a> {
 
 /// Grades `submitted` with the runner kit `runner_kit`: the run, for the
 /// reports. `label` names what was graded in them.
-pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options: &Options) -> Result<Run, String> {
+pub fn grade(runner_kit: &RunnerKit, submitted: &Submitted, label: &str, options: &Options) -> anyhow::Result<Run> {
     grade_from(RunnerSource::Build(runner_kit), submitted, label, options)
 }
 
 /// [`grade`], with the runner from `source`.
-pub fn grade_from(source: RunnerSource, submitted: &Submitted, label: &str, options: &Options) -> Result<Run, String> {
+pub fn grade_from(source: RunnerSource, submitted: &Submitted, label: &str, options: &Options) -> anyhow::Result<Run> {
     let started = Instant::now();
     let mut notes = submitted.notes.clone();
     let (binary, libtorch, sandbox, _built) = match source {
@@ -107,7 +108,7 @@ pub fn grade_from(source: RunnerSource, submitted: &Submitted, label: &str, opti
     let folder = tempfile::Builder::new()
         .prefix("fcn-grader-")
         .tempdir()
-        .map_err(|e| format!("cannot make a temporary folder for the checks' files: {e}"))?;
+        .context("cannot make a temporary folder for the checks' files")?;
     let (to_run, to_skip): (Vec<usize>, Vec<usize>) = selected.iter().partition(|&&i| why_not(&checks[i]).is_none());
     // The training checks use every core; they run one at a time, after the
     // rest (libtorch's threads slow down badly when they outnumber the cores).

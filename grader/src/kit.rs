@@ -9,8 +9,8 @@ pub fn default_kit() -> PathBuf {
 }
 
 /// The libtorch the kit builds against: `LIBTORCH`, or the kit's `.libtorch` link.
-pub fn libtorch(kit: &Path) -> Result<PathBuf, String> {
+pub fn libtorch(kit: &Path) -> anyhow::Result<PathBuf> {
     let path = std::env::var_os("LIBTORCH").map(PathBuf::from).unwrap_or_else(|| kit.join(".libtorch"));
     let path = if path.is_relative() { kit.join(path) } else { path };
-    path.canonicalize().map_err(|e| format!("libtorch is not at {} ({e}): run `make setup`", path.display()))
+    path.canonicalize().map_err(|e| anyhow::anyhow!("libtorch is not at {} ({e}): run `make setup`", path.display()))
 }

@@ -18,6 +18,7 @@ mod limits;
 mod manifest;
 mod parallel;
 mod prebuilt;
+mod process;
 mod remote;
 mod report;
 mod results;
@@ -107,18 +108,18 @@ fn main() -> ExitCode {
         Some(Command::ExportStudent(args)) => exit("grader export-student", export::run(args)),
         Some(Command::Train(args)) => exit("grader train", train::run(args)),
         Some(Command::ReferencePass { jobs }) => {
-            exit("grader reference-pass", checks::networks::serve_reference_jobs(&jobs, std::io::stdout().lock()))
+            exit("grader reference-pass", checks::networks::serve_reference_jobs(&jobs, std::io::stdout().lock()).map_err(anyhow::Error::msg))
         }
         None => exit("grader", grade::run(&cli.grade)),
     }
 }
 
 /// Exit status 0, or 2 with the message on stderr: the command could not run.
-fn exit(command: &str, result: Result<(), String>) -> ExitCode {
+fn exit(command: &str, result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("{command}: {message}");
+            eprintln!("{command}: {message:#}");
             ExitCode::from(2)
         }
     }

@@ -1,13 +1,15 @@
 //! The kit's manifests, cut down for a workspace of some of its crates: the
 //! runner's build tree and the students' hand-out.
 
+use anyhow::Context;
+
 /// The kit's workspace manifest with `members` as its only members and
 /// without the path dependencies on its other crates; the versions, the
 /// profiles and the rest stay as they are, so that both workspaces build
 /// as the kit does.
-pub fn workspace_of(manifest: &str, members: &[&str]) -> Result<String, String> {
-    let start = manifest.find("members = [").ok_or("the kit's Cargo.toml has no `members = [` list")?;
-    let end = start + manifest[start..].find(']').ok_or("the kit's Cargo.toml's members list does not close")?;
+pub fn workspace_of(manifest: &str, members: &[&str]) -> anyhow::Result<String> {
+    let start = manifest.find("members = [").context("the kit's Cargo.toml has no `members = [` list")?;
+    let end = start + manifest[start..].find(']').context("the kit's Cargo.toml's members list does not close")?;
     let listed: String = members.iter().map(|c| format!("    \"{c}\",\n")).collect();
     let manifest = format!("{}members = [\n{listed}{}", &manifest[..start], &manifest[end..]);
     Ok(manifest
@@ -55,7 +57,7 @@ mod tests {
         }
         let kit: toml::Table = toml::from_str(KIT).unwrap();
         assert_eq!(parsed["profile"], kit["profile"], "the profiles are the kit's");
-        assert!(workspace_of("[workspace]\n", &["exercises"]).unwrap_err().contains("members"));
+        assert!(workspace_of("[workspace]\n", &["exercises"]).unwrap_err().to_string().contains("members"));
     }
 
     #[test]

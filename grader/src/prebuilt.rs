@@ -20,6 +20,7 @@ use crate::compile::RunnerKit;
 use crate::files::write;
 use crate::sandbox::Sandbox;
 use crate::submission::Submitted;
+use anyhow::Context;
 
 /// The runner's file in the folder.
 pub const BINARY: &str = "runner";
@@ -47,13 +48,13 @@ pub struct Prebuilt {
 
 /// Builds `submitted`'s runner with `runner_kit` into `folder` (made if
 /// needed).
-pub fn build(runner_kit: &RunnerKit, submitted: &Submitted, timeout: Duration, folder: &Path) -> Result<(), String> {
+pub fn build(runner_kit: &RunnerKit, submitted: &Submitted, timeout: Duration, folder: &Path) -> anyhow::Result<()> {
     let (built, notes) = runner_kit.build_screened(submitted, timeout)?;
     crate::files::create_folder(folder)?;
     let binary = folder.join(BINARY);
     let _ = std::fs::remove_file(&binary);
     std::fs::copy(&built.binary, &binary)
-        .map_err(|e| format!("cannot copy the runner to {}: {e}", binary.display()))?;
+        .with_context(|| format!("cannot copy the runner to {}", binary.display()))?;
     // The debug information is most of a runner's size; what is carried to
     // another machine is smaller without it. Without `strip`, it stays.
     let _ = std::process::Command::new("strip")
@@ -66,26 +67,26 @@ pub fn build(runner_kit: &RunnerKit, submitted: &Submitted, timeout: Duration, f
 }
 
 /// The runner built in `folder` for `submitted`, to run in `sandbox`.
-pub fn open(folder: &Path, submitted: &Submitted, sandbox: &Sandbox) -> Result<Prebuilt, String> {
+pub fn open(folder: &Path, submitted: &Submitted, sandbox: &Sandbox) -> anyhow::Result<Prebuilt> {
     let record_file = folder.join(RECORD);
     let text = std::fs::read_to_string(&record_file).map_err(|e| {
-        format!("no runner built in {} ({}: {e}); build one with `grader --build-only`", folder.display(), RECORD)
+        anyhow::anyhow!("no runner built in {} ({}: {e}); build one with `grader --build-only`", folder.display(), RECORD)
     })?;
     let record: Record =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not a runner's build record: {e}", record_file.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not a runner's build record", record_file.display()))?;
     if record.digest != submitted.digest() {
-        return Err(format!(
+        anyhow::bail!(
             "the runner in {} was built from other files than the submission's: build it again with `grader --build-only`",
             folder.display()
-        ));
+        );
     }
     if record.sandboxed != sandbox.is_sandboxed() {
         let built = if record.sandboxed { "in the sandbox" } else { "without the sandbox" };
-        return Err(format!("the runner in {} was built {built}, and runs only so: grade it the same way", folder.display()));
+        anyhow::bail!("the runner in {} was built {built}, and runs only so: grade it the same way", folder.display());
     }
     let binary = folder.join(BINARY);
     if !binary.is_file() {
-        return Err(format!("{} has a build record but no runner ({})", folder.display(), binary.display()));
+        anyhow::bail!("{} has a build record but no runner ({})", folder.display(), binary.display());
     }
     Ok(Prebuilt { binary, notes: record.notes })
 }

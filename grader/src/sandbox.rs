@@ -27,6 +27,10 @@ use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
+pub use crate::process::ResourceLimits;
+use crate::process::set_limits;
+use anyhow::Context;
+
 /// One folder the sandboxed program sees.
 #[derive(Debug, Clone)]
 pub struct Mount {
@@ -53,18 +57,6 @@ impl Mount {
         let node = node.into();
         Mount { host: node.clone(), inside: node, writable: true, device: true }
     }
-}
-
-/// What a sandboxed process may use. `None` leaves a limit as it is.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ResourceLimits {
-    pub cpu_seconds: Option<u64>,
-    pub memory_mib: Option<u64>,
-    pub file_mib: Option<u64>,
-    /// Processes and threads the command may have at once, all it starts
-    /// included (sandboxed only).
-    pub processes: Option<u64>,
-    pub open_files: Option<u64>,
 }
 
 /// How student code is isolated on this machine.
@@ -100,12 +92,12 @@ impl Sandbox {
     /// The sandbox, if bubblewrap is here and can make its namespaces; else
     /// why not. `FCN_GRADER_BWRAP` names the bubblewrap to use, if not the
     /// one on `PATH`.
-    pub fn find() -> Result<Sandbox, String> {
+    pub fn find() -> anyhow::Result<Sandbox> {
         let bwrap = match std::env::var_os("FCN_GRADER_BWRAP") {
             Some(path) => PathBuf::from(path),
             None => std::env::var_os("PATH")
                 .and_then(|path| std::env::split_paths(&path).map(|dir| dir.join("bwrap")).find(|p| p.is_file()))
-                .ok_or_else(|| format!("no sandbox: `bwrap` is not on PATH; the grader needs {NEEDS}"))?,
+                .with_context(|| format!("no sandbox: `bwrap` is not on PATH; the grader needs {NEEDS}"))?,
         };
         let probe = Command::new(&bwrap)
             .args(["--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "--new-session", "--", "true"])
@@ -113,17 +105,17 @@ impl Sandbox {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .output()
-            .map_err(|e| format!("no sandbox: cannot run {}: {e}; the grader needs {NEEDS}", bwrap.display()))?;
+            .map_err(|e| anyhow::anyhow!("no sandbox: cannot run {}: {e}; the grader needs {NEEDS}", bwrap.display()))?;
         if !probe.status.success() {
-            return Err(format!(
+            anyhow::bail!(
                 "no sandbox: {} cannot make its namespaces here ({}); the grader needs {NEEDS}",
                 bwrap.display(),
                 String::from_utf8_lossy(&probe.stderr).trim()
-            ));
+            );
         }
         for tool in [PRLIMIT, SETPRIV] {
             if !Path::new(tool).is_file() {
-                return Err(format!("no sandbox: {tool} is missing; the grader needs {NEEDS}"));
+                anyhow::bail!("no sandbox: {tool} is missing; the grader needs {NEEDS}");
             }
         }
         Ok(Sandbox { bwrap: Some(bwrap) })
@@ -132,18 +124,18 @@ impl Sandbox {
     /// The sandbox, or why grading cannot go on. Someone else's code (`others`)
     /// is never run unsandboxed unless the instructor says so; a student's own
     /// crate is, with a note, when the machine has no sandbox.
-    pub fn choose(unsandboxed: bool, others: bool) -> Result<Sandbox, String> {
+    pub fn choose(unsandboxed: bool, others: bool) -> anyhow::Result<Sandbox> {
         if unsandboxed {
             return Ok(Sandbox::unsandboxed());
         }
         match Sandbox::find() {
             Ok(sandbox) => Ok(sandbox),
-            Err(why) if others => Err(format!(
-                "{why}.\nGrading other people's code needs the sandbox; pass --unsandboxed to grade without it \
+            Err(why) if others => Err(anyhow::anyhow!(
+                "{why:#}.\nGrading other people's code needs the sandbox; pass --unsandboxed to grade without it \
                  (every report then says so)"
             )),
             Err(why) => {
-                eprintln!("grader: {why}; your crate is graded without it");
+                eprintln!("grader: {why:#}; your crate is graded without it");
                 Ok(Sandbox::unsandboxed())
             }
         }
@@ -279,26 +271,6 @@ impl Sandbox {
     }
 }
 
-/// Sets `limits` on the process about to exec, but the process limit, which
-/// `prlimit` sets inside the sandbox (see the module's docs).
-fn set_limits(limits: ResourceLimits) -> std::io::Result<()> {
-    use rlimit::Resource;
-    const MIB: u64 = 1 << 20;
-    rlimit::setrlimit(Resource::CORE, 0, 0)?;
-    let pairs = [
-        (Resource::CPU, limits.cpu_seconds),
-        (Resource::DATA, limits.memory_mib.map(|m| m * MIB)),
-        (Resource::FSIZE, limits.file_mib.map(|m| m * MIB)),
-        (Resource::NOFILE, limits.open_files),
-    ];
-    for (resource, limit) in pairs {
-        if let Some(limit) = limit {
-            rlimit::setrlimit(resource, limit, limit)?;
-        }
-    }
-    Ok(())
-}
-
 /// Where the sandbox sees libtorch.
 pub const LIBTORCH: &str = "/opt/libtorch/torch";
 
@@ -313,14 +285,6 @@ pub fn libtorch_mounts(libtorch: &Path) -> Vec<Mount> {
     mounts
 }
 
-
-/// Kills `child`'s process group (the child made it its own), so that
-/// nothing it started outlives it.
-pub fn kill_group(child: &std::process::Child) {
-    // SAFETY: kill(2) with a negative pid signals that process group; the
-    // group is the child's own (process_group(0)), or it is gone.
-    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-}
 
 #[cfg(test)]
 mod tests {

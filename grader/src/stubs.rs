@@ -29,6 +29,7 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+use anyhow::Context;
 
 const BEGIN: &str = "// BEGIN SOLUTION";
 const END: &str = "// END SOLUTION";
@@ -38,7 +39,7 @@ const DOC_PREFIXES: [&str; 2] = ["//! ", "/// "];
 
 /// The student's version of the reference file `source` (named `file` in
 /// errors).
-pub fn student_version(source: &str, file: &str) -> Result<String, String> {
+pub fn student_version(source: &str, file: &str) -> anyhow::Result<String> {
     let mut out = String::with_capacity(source.len());
     let mut open_at = None;
     for (n, line) in source.lines().enumerate() {
@@ -48,9 +49,9 @@ pub fn student_version(source: &str, file: &str) -> Result<String, String> {
         let indent = &line[..line.len() - trimmed.len() + doc.len()];
         let trimmed = &trimmed[doc.len()..];
         match (trimmed, open_at) {
-            (BEGIN, Some(open)) => return Err(format!("{file}:{}: {BEGIN} inside the block opened at line {open}", n + 1)),
+            (BEGIN, Some(open)) => return Err(anyhow::anyhow!("{file}:{}: {BEGIN} inside the block opened at line {open}", n + 1)),
             (BEGIN, None) => open_at = Some(n + 1),
-            (END, None) => return Err(format!("{file}:{}: {END} with no {BEGIN} before it", n + 1)),
+            (END, None) => return Err(anyhow::anyhow!("{file}:{}: {END} with no {BEGIN} before it", n + 1)),
             (END, Some(_)) => open_at = None,
             (_, Some(_)) => {}
             (_, None) => match trimmed.strip_prefix(STUB) {
@@ -67,7 +68,7 @@ pub fn student_version(source: &str, file: &str) -> Result<String, String> {
         }
     }
     if let Some(open) = open_at {
-        return Err(format!("{file}:{open}: {BEGIN} is never closed by {END}"));
+        return Err(anyhow::anyhow!("{file}:{open}: {BEGIN} is never closed by {END}"));
     }
     if !source.ends_with('\n') {
         out.pop();
@@ -76,18 +77,18 @@ pub fn student_version(source: &str, file: &str) -> Result<String, String> {
 }
 
 /// Each exercise module as it should be: (path in exercises/src, contents).
-pub fn generated(kit: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+pub fn generated(kit: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let solutions = kit.join("solutions/src");
     let entries = std::fs::read_dir(&solutions)
-        .map_err(|e| format!("cannot read {}: {e}; run this in the kit's folder or pass --kit", solutions.display()))?;
+        .with_context(|| format!("cannot read {}; run this in the kit's folder or pass --kit", solutions.display()))?;
     let mut files = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|e| format!("cannot read {}: {e}", solutions.display()))?.path();
+        let path = entry.with_context(|| format!("cannot read {}", solutions.display()))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         if !name.ends_with(".rs") || name == "lib.rs" {
             continue;
         }
-        let source = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let source = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         files.push((kit.join("exercises/src").join(&name), student_version(&source, &path.display().to_string())?));
     }
     files.sort();
@@ -95,7 +96,7 @@ pub fn generated(kit: &Path) -> Result<Vec<(PathBuf, String)>, String> {
 }
 
 /// The files of exercises/src that differ from what solutions/src makes.
-pub fn drift(kit: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn drift(kit: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut differing = Vec::new();
     for (path, contents) in generated(kit)? {
         if std::fs::read_to_string(&path).ok().as_deref() != Some(contents.as_str()) {
@@ -121,7 +122,7 @@ mod tests {
     fn an_unclosed_marker_in_a_doc_comment_is_an_error() {
         let error = student_version("/// // BEGIN SOLUTION\n/// x\n", "f.rs").unwrap_err();
         assert_eq!(
-            error,
+            error.to_string(),
             "f.rs:1: // BEGIN SOLUTION is never closed by // END SOLUTION"
         );
     }

@@ -17,12 +17,13 @@ use crate::command::slurm;
 use crate::compile::RunnerKit;
 pub use crate::command::class::BatchArgs;
 use crate::command::class::{Row, finish, grade_one, options, students};
+use anyhow::Context;
 
-pub fn run(args: BatchArgs) -> Result<(), String> {
+pub fn run(args: BatchArgs) -> anyhow::Result<()> {
     let kit = args.kit.clone().unwrap_or_else(crate::kit::default_kit);
     let students = students(&args.submissions)?;
     crate::files::create_folder(&args.out)?;
-    let out = args.out.canonicalize().map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let out = args.out.canonicalize().with_context(|| format!("{}", args.out.display()))?;
     if args.gather {
         let rows = slurm::gather(&out, &students);
         return finish(&out, rows);
@@ -59,7 +60,7 @@ pub fn run(args: BatchArgs) -> Result<(), String> {
         |(), submission| {
             let name = crate::submission::folder_name(submission);
             grade_one(&runner_kit, None, &out, submission, &name, args.force, &options)
-                .unwrap_or_else(|why| Row::not_graded(&name, why))
+                .unwrap_or_else(|why| Row::not_graded(&name, format!("{why:#}")))
         },
     );
     finish(&out, rows)

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::files::{copy_file, copy_folder, read, write};
+use anyhow::Context;
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -37,13 +38,13 @@ const FILES: [(&str, &str); 8] = [
 ];
 
 
-pub fn run(args: ExportArgs) -> Result<(), String> {
+pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let (kit, out) = (&args.kit, &args.dir);
     if !kit.join("solutions/src").is_dir() {
-        return Err(format!("{} is not the kit's folder (no solutions/src); pass --kit", kit.display()));
+        return Err(anyhow::anyhow!("{} is not the kit's folder (no solutions/src); pass --kit", kit.display()));
     }
-    if out.exists() && std::fs::read_dir(out).map_err(|e| format!("cannot read {}: {e}", out.display()))?.next().is_some() {
-        return Err(format!("{} exists and is not empty; export into a new folder", out.display()));
+    if out.exists() && std::fs::read_dir(out).with_context(|| format!("cannot read {}", out.display()))?.next().is_some() {
+        return Err(anyhow::anyhow!("{} exists and is not empty; export into a new folder", out.display()));
     }
     for folder in CRATES {
         copy_folder(&kit.join(folder), &out.join(folder))?;

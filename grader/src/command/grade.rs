@@ -1,6 +1,7 @@
 //! `grader` with no command: grades one crate (the kit's `exercises` or
 //! `solutions`, or a submission's files) and writes its reports.
 
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 use checks::Settings;
@@ -108,10 +109,10 @@ pub struct GradeArgs {
     verbose: bool,
 }
 
-pub fn run(args: &GradeArgs) -> Result<(), String> {
+pub fn run(args: &GradeArgs) -> anyhow::Result<()> {
     let only = match &args.only {
         None => None,
-        Some(name) => Some(suite::exercise_named(name).ok_or_else(|| {
+        Some(name) => Some(suite::exercise_named(name).with_context(|| {
             format!("no exercise {name:?}; the exercises are {}", suite::exercise_names())
         })?),
     };
@@ -122,7 +123,7 @@ pub fn run(args: &GradeArgs) -> Result<(), String> {
         return Ok(());
     }
     if args.limits.timeout == 0 {
-        return Err("--timeout must be at least 1 second".to_owned());
+        return Err(anyhow::anyhow!("--timeout must be at least 1 second"));
     }
     let kit = args.kit.clone().unwrap_or_else(crate::kit::default_kit);
     let (submitted, label, others) = match &args.submission {
@@ -152,7 +153,7 @@ pub fn run(args: &GradeArgs) -> Result<(), String> {
     };
     for (option, value) in [("steps", args.training_steps), ("batch", args.training_batch), ("images", args.training_images)] {
         if value == Some(0) {
-            return Err(format!("--training-{option} must be at least 1"));
+            return Err(anyhow::anyhow!("--training-{option} must be at least 1"));
         }
     }
     let settings = Settings { device, seed: args.seed, artifacts: Some(artifacts), cache, cases, budget, reference_process: None };

@@ -19,6 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use anyhow::Context;
 
 #[derive(Debug, Args)]
 pub struct PackageArgs {
@@ -51,34 +52,34 @@ const NOT_SOURCE: [&str; 5] = ["target", ".libtorch", ".git", ".carry", "data/vo
 /// The kit's folder inside the zip (and inside /autograder/source).
 const KIT: &str = "kit";
 
-pub fn run(args: PackageArgs) -> Result<(), String> {
+pub fn run(args: PackageArgs) -> anyhow::Result<()> {
     let kit = args.kit.clone().unwrap_or_else(crate::kit::default_kit);
     if !kit.join("solutions/src").is_dir() || !kit.join("grader").is_dir() {
-        return Err(format!("{} is not the kit's folder (no solutions/src or grader); pass --kit", kit.display()));
+        return Err(anyhow::anyhow!("{} is not the kit's folder (no solutions/src or grader); pass --kit", kit.display()));
     }
     let mut files = Vec::new();
     collect(&kit, Path::new(""), &mut files)?;
     files.sort();
 
     if let Some(folder) = args.out.parent().filter(|f| !f.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+        std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
     }
     let partial = args.out.with_extension("zip.partial");
-    let file = std::fs::File::create(&partial).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+    let file = std::fs::File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?;
     let mut zip = zip::ZipWriter::new(file);
     let options = |mode: u32| {
         zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Deflated).unix_permissions(mode)
     };
-    let failed = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", partial.display());
+    let failed = |e: &dyn std::fmt::Display| anyhow::anyhow!("cannot write {}: {e}", partial.display());
     for (name, contents) in [("setup.sh", setup_script()), ("run_autograder", run_script(&args))] {
         zip.start_file(name, options(0o755)).map_err(|e| failed(&e))?;
         zip.write_all(contents.as_bytes()).map_err(|e| failed(&e))?;
     }
     for relative in &files {
         let path = kit.join(relative);
-        let contents = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let contents = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let mode = std::os::unix::fs::PermissionsExt::mode(
-            &std::fs::metadata(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?.permissions(),
+            &std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?.permissions(),
         );
         let name = Path::new(KIT).join(relative);
         zip.start_file(name.to_string_lossy(), options(if mode & 0o111 != 0 { 0o755 } else { 0o644 }))
@@ -86,7 +87,7 @@ pub fn run(args: PackageArgs) -> Result<(), String> {
         zip.write_all(&contents).map_err(|e| failed(&e))?;
     }
     zip.finish().map_err(|e| failed(&e))?;
-    std::fs::rename(&partial, &args.out).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    std::fs::rename(&partial, &args.out).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(
         "Wrote {} ({} files of the kit, setup.sh, run_autograder). Upload it as the assignment's autograder \
          (Gradescope: Configure Autograder, Zip file upload, Ubuntu 22.04 or newer).",
@@ -98,15 +99,15 @@ pub fn run(args: PackageArgs) -> Result<(), String> {
 
 /// The kit's source files below `folder` (relative to `kit`): regular
 /// files, no symbolic link, nothing of [`NOT_SOURCE`].
-fn collect(kit: &Path, folder: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+fn collect(kit: &Path, folder: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     let here = kit.join(folder);
-    for entry in std::fs::read_dir(&here).map_err(|e| format!("cannot read {}: {e}", here.display()))? {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", here.display()))?;
+    for entry in std::fs::read_dir(&here).with_context(|| format!("cannot read {}", here.display()))? {
+        let entry = entry.with_context(|| format!("cannot read {}", here.display()))?;
         let relative = folder.join(entry.file_name());
         if NOT_SOURCE.iter().any(|n| relative == Path::new(n)) {
             continue;
         }
-        let kind = entry.file_type().map_err(|e| format!("cannot read {}: {e}", relative.display()))?;
+        let kind = entry.file_type().with_context(|| format!("cannot read {}", relative.display()))?;
         if kind.is_dir() {
             collect(kit, &relative, files)?;
         } else if kind.is_file() {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::stubs::{drift, generated};
+use anyhow::Context;
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -19,7 +20,7 @@ pub struct SyncArgs {
     kit: PathBuf,
 }
 
-pub fn run(args: SyncArgs) -> Result<bool, String> {
+pub fn run(args: SyncArgs) -> anyhow::Result<bool> {
     if args.check {
         let differing = drift(&args.kit)?;
         for path in &differing {
@@ -35,7 +36,7 @@ pub fn run(args: SyncArgs) -> Result<bool, String> {
         return Ok(differing.is_empty());
     }
     for (path, contents) in generated(&args.kit)? {
-        std::fs::write(&path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, contents).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote {}", path.display());
     }
     Ok(true)

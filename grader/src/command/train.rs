@@ -12,6 +12,7 @@ use fcn_train::experiment::{Budget, synthetic_splits};
 use fcn_train::voc;
 
 use crate::suite::Target;
+use anyhow::Context;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -61,7 +62,7 @@ pub struct TrainArgs {
     out: PathBuf,
 }
 
-pub fn run(args: TrainArgs) -> Result<(), String> {
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let device = crate::device::resolve(args.device)?;
     // The synthetic set's sizes are the training check's; the rest is the
     // command line's.
@@ -75,13 +76,13 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     };
     let (root, train, val, config) = match &args.data {
         Some(root) => {
-            let split = |name| voc::read_split(root, name, args.classes).map_err(|e| e.to_string());
+            let split = |name| voc::read_split(root, name, args.classes);
             let config = FcnConfig { classes: i64::from(args.classes), width_divisor: args.width };
             (root.clone(), split("train")?, split("val")?, config)
         }
         None => {
             let root = args.out.join("synthetic");
-            let (train, val) = synthetic_splits(&root, budget.data(args.seed as u64)).map_err(|e| e.to_string())?;
+            let (train, val) = synthetic_splits(&root, budget.data(args.seed as u64))?;
             (root, train, val, budget.config())
         }
     };
@@ -117,8 +118,8 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
                 gpu: device.is_cuda(),
             };
             let log = args.out.join("runner.log");
-            std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-            let connection = runner.start(&log).map_err(|e| format!("cannot start the runner: {e}"))?;
+            std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+            let connection = runner.start(&log).context("cannot start the runner")?;
             crate::remote::connect(connection);
             _built = built;
             <crate::remote::Remote as Implementation>::train_staged
@@ -137,7 +138,8 @@ pub fn run(args: TrainArgs) -> Result<(), String> {
     let (train, val) =
         (Batches::new(&train, device, schedule.input_scale), Batches::new(&val, device, schedule.input_scale));
     let start = args.vgg16.as_deref().map_or(Start::Fresh, Start::Vgg16);
-    let trained = train_staged(&checks::training::STAGES, TrainingRun { config, start, train: &train, val: &val, schedule: &schedule })?;
+    let trained = train_staged(&checks::training::STAGES, TrainingRun { config, start, train: &train, val: &val, schedule: &schedule })
+        .map_err(anyhow::Error::msg)?;
     println!(
         "| network | pixel acc | mean acc | mean IU | f.w. IU | loss, first to last {} steps | seconds | images/s |",
         Record::ENDS

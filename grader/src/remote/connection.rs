@@ -30,7 +30,7 @@ impl Connection {
     /// Stops the runner and everything it started, and reaps it.
     fn stop(&mut self) {
         let _ = self.child.kill();
-        crate::sandbox::kill_group(&self.child);
+        crate::process::kill_group(&self.child);
         let _ = self.child.wait();
     }
 }

@@ -1,6 +1,7 @@
 //! What grading a class takes: the command line of `grader batch`, and the
 //! options of each student's grading it gives.
 
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 use checks::Settings;
@@ -50,7 +51,7 @@ pub struct BatchArgs {
     pub device: BatchDevice,
 
     /// Grade on a Slurm cluster: one job array, one task per student to
-    /// grade, then the gradebook (README: "Grading a large class").
+    /// grade, then the gradebook (INSTRUCTORS.md: "Grading a large class").
     #[arg(long)]
     pub slurm: bool,
 
@@ -102,10 +103,10 @@ pub enum BatchDevice {
 }
 
 /// The grading options for a student, when `jobs` students share `cores`.
-pub fn options(args: &BatchArgs, kit: &Path, jobs: usize, cores: usize) -> Result<crate::grading::Options, String> {
+pub fn options(args: &BatchArgs, kit: &Path, jobs: usize, cores: usize) -> anyhow::Result<crate::grading::Options> {
     let only = match &args.only {
         None => None,
-        Some(name) => Some(crate::suite::exercise_named(name).ok_or_else(|| {
+        Some(name) => Some(crate::suite::exercise_named(name).with_context(|| {
             format!("no exercise {name:?}; the exercises are {}", crate::suite::exercise_names())
         })?),
     };

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::report::Run;
+use anyhow::Context;
 
 /// One gradebook row, and the record that lets a later run skip the student.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -36,7 +37,7 @@ impl Row {
 }
 
 /// Writes the gradebook of `rows` and prints them.
-pub fn finish(out: &Path, mut rows: Vec<Row>) -> Result<(), String> {
+pub fn finish(out: &Path, mut rows: Vec<Row>) -> anyhow::Result<()> {
     rows.sort_by(|a, b| a.student.cmp(&b.student));
     let gradebook = out.join("gradebook.csv");
     write_gradebook(&gradebook, &rows)?;
@@ -56,22 +57,22 @@ pub fn finish(out: &Path, mut rows: Vec<Row>) -> Result<(), String> {
 }
 
 /// The students' folders in `submissions`, sorted by name.
-pub fn students(submissions: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = std::fs::read_dir(submissions).map_err(|e| format!("cannot read {}: {e}", submissions.display()))?;
+pub fn students(submissions: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(submissions).with_context(|| format!("cannot read {}", submissions.display()))?;
     let mut students: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir() || m.file_type().is_symlink()))
         .collect();
     students.sort();
     if students.is_empty() {
-        return Err(format!("{} has no submission folders", submissions.display()));
+        return Err(anyhow::anyhow!("{} has no submission folders", submissions.display()));
     }
     // A name is a student's row, folder in OUT and Slurm task: one that is
     // not UTF-8 would be shown converted, and two such could share all three.
     let unreadable: Vec<String> =
         students.iter().filter(|s| s.file_name().and_then(|n| n.to_str()).is_none()).map(|s| format!("{s:?}")).collect();
     if !unreadable.is_empty() {
-        return Err(format!(
+        return Err(anyhow::anyhow!(
             "{} submission folder name(s) in {} are not UTF-8, so the gradebook cannot name them apart: rename {}",
             unreadable.len(),
             submissions.display(),
@@ -90,9 +91,9 @@ pub fn record(out: &Path, name: &str, digest: &str) -> Option<Row> {
 }
 
 /// Whether `name` is a folder name a student's grading can be kept under.
-pub fn usable_name(name: &str) -> Result<(), String> {
+pub fn usable_name(name: &str) -> anyhow::Result<()> {
     if name.starts_with('.') || name == "gradebook.csv" || name.ends_with(".partial") || name.contains(['\n', '\r']) {
-        return Err(format!("{name:?} is not a student's folder name the gradebook can use: rename it"));
+        return Err(anyhow::anyhow!("{name:?} is not a student's folder name the gradebook can use: rename it"));
     }
     Ok(())
 }
@@ -119,13 +120,13 @@ pub fn row_of(student: &str, digest: &str, run: &Run) -> Row {
     }
 }
 
-fn write_gradebook(path: &Path, rows: &[Row]) -> Result<(), String> {
+fn write_gradebook(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
     let partial = path.with_extension("csv.partial");
-    let mut writer = csv::Writer::from_path(&partial).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+    let mut writer = csv::Writer::from_path(&partial).with_context(|| format!("cannot write {}", partial.display()))?;
     let mut header = vec!["student".to_owned()];
     header.extend(checks::EXERCISES.iter().map(|e| e.id.to_owned()));
     header.extend(["total", "max", "bonus", "bonus max", "status", "notes"].map(str::to_owned));
-    writer.write_record(&header).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+    writer.write_record(&header).with_context(|| format!("cannot write {}", partial.display()))?;
     for row in rows {
         // Names, statuses and notes come from the students' folders and
         // files: each is written as text a spreadsheet will not run.
@@ -142,11 +143,11 @@ fn write_gradebook(path: &Path, rows: &[Row]) -> Result<(), String> {
             crate::escape::cell(&row.status),
             crate::escape::cell(&row.notes.join("; ")),
         ]);
-        writer.write_record(&record).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+        writer.write_record(&record).with_context(|| format!("cannot write {}", partial.display()))?;
     }
-    writer.flush().map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+    writer.flush().with_context(|| format!("cannot write {}", partial.display()))?;
     drop(writer);
-    std::fs::rename(&partial, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 
@@ -163,7 +164,7 @@ mod tests {
         // Two names that a lossy conversion would both show as "b\u{FFFD}b".
         std::fs::create_dir(class.path().join(std::ffi::OsStr::from_bytes(b"b\xffb"))).unwrap();
         std::fs::create_dir(class.path().join(std::ffi::OsStr::from_bytes(b"b\xfeb"))).unwrap();
-        let why = students(class.path()).unwrap_err();
+        let why = format!("{:#}", students(class.path()).unwrap_err());
         assert!(why.contains("2 submission folder name(s)") && why.contains("not UTF-8") && why.contains("\\xFF"), "{why}");
     }
 

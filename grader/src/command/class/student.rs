@@ -8,6 +8,7 @@ use super::rows::{RECORD, Row, record, row_of, usable_name};
 use crate::compile::RunnerKit;
 use crate::files::write;
 use crate::report;
+use anyhow::Context;
 
 /// Grades the student in `submission` into `out/<name>`: their reports,
 /// and last their record. Unless `force`, a record for the same files is
@@ -20,11 +21,11 @@ pub fn grade_one(
     name: &str,
     force: bool,
     options: &crate::grading::Options,
-) -> Result<Row, String> {
+) -> anyhow::Result<Row> {
     usable_name(name)?;
     let folder = out.join(name);
     if std::fs::symlink_metadata(submission).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err("the submission folder is a symbolic link, which is not followed".to_owned());
+        return Err(anyhow::anyhow!("the submission folder is a symbolic link, which is not followed"));
     }
     let submitted = crate::submission::read(submission);
     let digest = submitted.digest();
@@ -33,7 +34,7 @@ pub fn grade_one(
             return Ok(Row { status: format!("{} (earlier run)", row.status), ..row });
         }
     }
-    std::fs::create_dir_all(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
     let options = crate::grading::Options {
         settings: Settings { artifacts: Some(folder.clone()), ..options.settings.clone() },
         ..options.clone()
