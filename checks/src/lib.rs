@@ -6,6 +6,7 @@
 //! deliberately wrong implementations in this crate's tests. The grader runs
 //! [`suite`]; nothing in here prints.
 
+pub mod align;
 pub mod bilinear;
 pub mod bonus;
 pub mod check;
@@ -43,6 +44,7 @@ pub fn full_suite<I: Implementation + Bonus>() -> Vec<Check> {
 pub fn suite<I: Implementation>() -> Vec<Check> {
     let mut checks = bilinear::checks::<I>();
     checks.extend(networks::vgg_checks::<I>());
+    checks.extend(align::checks::<I>());
     checks.extend(networks::fcn_checks::<I>());
     checks.extend(training::checks::<I>());
     checks

@@ -2,6 +2,7 @@
 //! of the check written to catch its mistake, and keeps the others.
 
 use checks::{Implementation, Solutions, Status};
+use fcn_common::align::{Layer, Placement};
 use fcn_common::{Backbone, FcnConfig, FixedUpsampling};
 use ndarray::{Array2, Array4, s};
 use solutions::bilinear as reference;
@@ -31,10 +32,19 @@ fn layer_from(path: &nn::Path, weight: Array4<f32>, stride: i64) -> FixedUpsampl
     FixedUpsampling { weight: variable, stride }
 }
 
-/// The network functions of the reference, for implementations whose
-/// mistake is in exercise 1.
+/// The alignment and network functions of the reference, for
+/// implementations whose mistake is in exercise 1.
 macro_rules! reference_networks {
     () => {
+        fn through(at: Placement, layer: Layer) -> Placement {
+            Solutions::through(at, layer)
+        }
+        fn placement(layers: &[Layer]) -> Placement {
+            Solutions::placement(layers)
+        }
+        fn crop_offset(map: &[Layer], like: &[Layer]) -> Option<i64> {
+            Solutions::crop_offset(map, like)
+        }
         fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
             Solutions::vgg16(path, config)
         }

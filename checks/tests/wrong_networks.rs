@@ -2,6 +2,7 @@
 //! that one mistake fails the check, and the reference passes it.
 
 use checks::{Check, Implementation, Solutions};
+use fcn_common::align::{Layer, Placement};
 use fcn_common::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, crop};
 use ndarray::{Array2, Array4};
 use fcn_common::values::{self, Results, network_results};
@@ -236,6 +237,15 @@ fn fcn(path: &nn::Path, config: FcnConfig, eight: bool, scales: (f64, f64), mist
 }
 
 impl<const M: u8> Implementation for Mutant<M> {
+    fn through(at: Placement, layer: Layer) -> Placement {
+        Solutions::through(at, layer)
+    }
+    fn placement(layers: &[Layer]) -> Placement {
+        Solutions::placement(layers)
+    }
+    fn crop_offset(map: &[Layer], like: &[Layer]) -> Option<i64> {
+        Solutions::crop_offset(map, like)
+    }
     fn bilinear_filter(size: usize) -> Array2<f32> {
         Solutions::bilinear_filter(size)
     }

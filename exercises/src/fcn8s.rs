@@ -1,4 +1,4 @@
-//! # Exercise 3b: FCN-8s, a second skip
+//! # Exercise 3c: FCN-8s, a second skip
 //!
 //! FCN-8s does again what FCN-16s did, one pooling earlier: it upsamples the
 //! fused stride-16 scores by 2 and adds scores of pool3, at stride 8, before
@@ -7,21 +7,20 @@
 //! ```text
 //! fc7 ──score_fr──> upscore2 (x2) ──────┐
 //!                                        + ──upscore_pool4 (x2)──┐
-//! pool4 ──score_pool4──> crop 5 ────────┘                        + ──upscore8 (x8)──> crop 31
-//! pool3 ──score_pool3──> crop 9 ─────────────────────────────────┘
+//! pool4 ──score_pool4──> crop ──────────┘                        + ──upscore8 (x8)──> crop
+//! pool3 ──score_pool3──> crop ───────────────────────────────────┘
 //! ```
 //!
 //! * `score_fr`, `upscore2`, `score_pool4` and the first fuse: as FCN-16s.
 //! * `upscore_pool4`: fixed bilinear upsampling by 2 (kernel 4) of that sum.
 //! * `score_pool3`: 1x1 convolution, pool3's 256 channels to `classes`,
-//!   cropped at offset 9 to `upscore_pool4`'s size and added to it.
+//!   cropped to `upscore_pool4`'s size where the two line up, and added to it.
 //! * `upscore8`: fixed bilinear upsampling by 8 (kernel 16) of the second
-//!   sum, cropped at offset 31 to the input's size.
+//!   sum, cropped to the input's size where it lines up with the image.
 //!
-//! The offsets follow as in FCN-16s (`fcn16s.rs` shows the method): the first
-//! fuse sits at `x = 16j - 11.5`, upscore_pool4 puts its pixel `j` at
-//! `x = 8j - 23.5`, pool3 sits at `x = 8i - 95.5`, so pool3's crop is 9, and
-//! upscore8 leaves output pixel `o` at `x = o - 31`.
+//! The offsets come from your [`crate::align::crop_offset`], as in FCN-16s
+//! (`fcn16s.rs`): each fused map sits where the upsampled map it was added
+//! to does.
 //!
 //! ## FCN-8s at once
 //!
@@ -39,9 +38,13 @@
 
 // What the bodies need; unused while they are still `todo!()`.
 #[allow(unused_imports)]
+use crate::align::crop_offset;
+#[allow(unused_imports)]
 use crate::bilinear::bilinear_upsampling;
 #[allow(unused_imports)]
 use crate::vgg::vgg16;
+#[allow(unused_imports)]
+use fcn_common::align::{Blob, Layer, vgg16_layers};
 #[allow(unused_imports)]
 use fcn_common::{FcnConfig, crop, tap};
 #[allow(unused_imports)]

@@ -8,8 +8,9 @@
 //! |---|---|---|
 //! | 1. the bilinear upsampling filter | [`bilinear`] | `cargo test -p exercises --test bilinear` |
 //! | 2. VGG16, made fully convolutional | [`vgg`] | `cargo test -p exercises --test vgg` |
+//! | 3a. aligning two maps: the crop offsets | [`align`] | `cargo test -p exercises --test fcn align` |
 //! | worked example: FCN-32s (read it) | [`fcn32s`] | `cargo test -p exercises --test fcn fcn32s` |
-//! | 3. FCN-16s and FCN-8s | [`fcn16s`], [`fcn8s`] | `cargo test -p exercises --test fcn fcn16s`, then `fcn8s` |
+//! | 3b, 3c. FCN-16s and FCN-8s | [`fcn16s`], [`fcn8s`] | `cargo test -p exercises --test fcn fcn16s`, then `fcn8s` |
 //!
 //! Then, if you want more, the bonus track: the other ways to upsample and to
 //! see far that the lectures cover, and the metrics the paper reports. The
@@ -25,7 +26,7 @@
 //! `cargo test -p exercises` runs them all. A test that fails with
 //! "not yet implemented" is waiting for you; any other failure message says
 //! what your code got wrong. FCN-32s is complete, but it runs on your
-//! exercises 1 and 2, so its tests pass once those do.
+//! exercises 1, 2 and 3a, so its tests pass once those do.
 //!
 //! Each exercise's `same_values_as_the_reference` test runs your code on
 //! fixed inputs (the networks on fixed weights too) and compares what it
@@ -41,6 +42,7 @@
 // allows it inside its own expansion, which `forbid` would reject.)
 #![deny(unsafe_code)]
 
+pub mod align;
 pub mod bilinear;
 pub mod dilated;
 pub mod fcn16s;

@@ -1,9 +1,10 @@
-//! Exercise 3, FCN-16s and FCN-8s, and the FCN-32s worked example: the
-//! public tests.
+//! Exercise 3, aligning maps, FCN-16s and FCN-8s, and the FCN-32s worked
+//! example: the public tests.
 //!
-//! Run them with `cargo test -p exercises --test fcn`, or one network's
-//! alone with `cargo test -p exercises --test fcn fcn16s` (each network's
-//! tests are in a module of its name, so each turns green on its own). They
+//! Run them with `cargo test -p exercises --test fcn`, or one part alone:
+//! `cargo test -p exercises --test fcn align` (the crop offsets, first),
+//! then `fcn32s`, `fcn16s` and `fcn8s` (each network's tests are in a
+//! module of its name, so each turns green on its own). The networks' tests
 //! use a narrow network (every width divided by 16): same layers, names and
 //! sizes.
 
@@ -60,6 +61,73 @@ macro_rules! network_tests {
             $($own)*
         }
     };
+}
+
+/// Exercise 3a: where a map's pixels sit, and the offsets that line two
+/// maps up. The grader's hidden checks draw random layers, stacks and pairs
+/// of maps, and check the release's five crops.
+mod align {
+    use exercises::align::{crop_offset, placement, through};
+    use fcn_common::align::{Layer, Placement};
+    use fcn_common::values::{Results, assert_matches};
+    use tch::Tensor;
+
+    /// The docs' toy network: map `a`, and map `b` that carries on from it.
+    fn toy() -> (Vec<Layer>, Vec<Layer>) {
+        let a = vec![Layer::conv(3, 2), Layer::pool(2, 2)];
+        let b = [a.clone(), vec![Layer::conv(3, 1), Layer::pool(2, 2), Layer::upsample(2)]].concat();
+        (a, b)
+    }
+
+    #[test]
+    fn one_convolution_follows_the_docs_table() {
+        let at = through(Placement::INPUT, Layer::conv(3, 2));
+        assert_eq!(at, Placement { scale: 1.0, shift: -1.0 }, "through(input, 3x3 convolution padded by 2): see the docs' table");
+    }
+
+    #[test]
+    fn the_docs_toy_network_sits_where_the_docs_work_out() {
+        let (a, b) = toy();
+        assert_eq!(placement(&[]), Placement::INPUT, "no layers: the input itself");
+        assert_eq!(placement(&a), Placement { scale: 2.0, shift: -0.5 }, "placement of the docs' map a");
+        assert_eq!(placement(&b), Placement { scale: 2.0, shift: -2.5 }, "placement of the docs' map b");
+    }
+
+    #[test]
+    fn the_docs_toy_network_crops_as_the_docs_work_out() {
+        let (a, b) = toy();
+        assert_eq!(crop_offset(&b, &a), Some(1), "crop_offset(b, a): pixel 1 of b lies over pixel 0 of a");
+        assert_eq!(crop_offset(&a, &b), None, "crop_offset(a, b): the offset would be negative");
+        assert_eq!(crop_offset(&a, &a[..1]), None, "maps of different scales never line up");
+    }
+
+    /// The reference's values (exercises/tests/reference-values/align.json)
+    /// for fixed layers, stacks and pairs of maps (an offset of None kept as -1).
+    #[test]
+    fn same_values_as_the_reference() {
+        let layers = [
+            Layer::conv(3, 100),
+            Layer::Slide { kernel: 5, stride: 3, padding: 1 },
+            Layer::pool(3, 2),
+            Layer::Transposed { kernel: 7, stride: 3, padding: 2 },
+            Layer::upsample(4),
+            Layer::conv(7, 0),
+        ];
+        let from = Placement { scale: 4.0, shift: -10.5 };
+        let placed = |at: Placement| [at.scale as f32, at.shift as f32];
+        let one: Vec<f32> = layers.iter().flat_map(|&layer| placed(through(from, layer))).collect();
+        let grown: Vec<f32> = (0..=layers.len()).flat_map(|n| placed(placement(&layers[..n]))).collect();
+        let stack = [Layer::conv(3, 2), Layer::pool(2, 2), Layer::conv(5, 1), Layer::pool(3, 3), Layer::conv(3, 0)];
+        let offsets: Vec<f32> = (0..=stack.len())
+            .flat_map(|n| (0..=stack.len()).map(move |m| (n, m)))
+            .map(|(n, m)| crop_offset(&stack[..n], &stack[..m]).map_or(-1.0, |c| c as f32))
+            .collect();
+        let mut results = Results::new();
+        results.add("through a fixed placement, each of six layers", &Tensor::from_slice(&one));
+        results.add("placement of a growing stack of six layers", &Tensor::from_slice(&grown));
+        results.add("crop_offset between every two prefixes of a stack", &Tensor::from_slice(&offsets));
+        assert_matches("the placements and offsets of fixed layers", &results, "align");
+    }
 }
 
 network_tests!(fcn32s {});

@@ -2,6 +2,7 @@
 //! its own copy: layer types, settings and helpers that are given, not
 //! exercises.
 
+pub mod align;
 pub mod net;
 pub mod receptive;
 pub mod taps;

@@ -9,6 +9,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use fcn_common::Window;
+use fcn_common::align::{Layer, Placement};
 use ndarray::{Array, Array2, Array4, Dimension};
 use tch::{Device, Kind, Tensor};
 
@@ -119,6 +120,68 @@ impl<'a> Argument<'a> for &'a [Window] {
         (0..count).map(|_| Window { kernel: call.integer(), stride: call.integer(), dilation: call.integer() }).collect()
     }
     fn lend(owned: &'a Vec<Window>) -> &'a [Window] {
+        owned
+    }
+}
+
+/// A placement travels as its two numbers' bits: exactly.
+impl<'a> Argument<'a> for Placement {
+    type Owned = Placement;
+    fn put(&self, _: &str, call: &mut Outgoing) {
+        call.integers.extend([self.scale.to_bits() as i64, self.shift.to_bits() as i64]);
+    }
+    fn take(_: &str, call: &mut Incoming) -> Placement {
+        Placement { scale: f64::from_bits(call.integer() as u64), shift: f64::from_bits(call.integer() as u64) }
+    }
+    fn lend(owned: &'a Placement) -> Placement {
+        *owned
+    }
+}
+
+/// A layer travels as its kind (0 a slide, 1 a transposed convolution),
+/// kernel, stride and padding.
+fn put_layer(layer: &Layer, call: &mut Outgoing) {
+    let (kind, kernel, stride, padding) = match *layer {
+        Layer::Slide { kernel, stride, padding } => (0, kernel, stride, padding),
+        Layer::Transposed { kernel, stride, padding } => (1, kernel, stride, padding),
+    };
+    call.integers.extend([kind, kernel, stride, padding]);
+}
+
+fn take_layer(call: &mut Incoming) -> Layer {
+    let (kind, kernel, stride, padding) = (call.integer(), call.integer(), call.integer(), call.integer());
+    match kind {
+        0 => Layer::Slide { kernel, stride, padding },
+        1 => Layer::Transposed { kernel, stride, padding },
+        other => panic!("the grader sent a layer of kind {other}"),
+    }
+}
+
+impl<'a> Argument<'a> for Layer {
+    type Owned = Layer;
+    fn put(&self, _: &str, call: &mut Outgoing) {
+        put_layer(self, call);
+    }
+    fn take(_: &str, call: &mut Incoming) -> Layer {
+        take_layer(call)
+    }
+    fn lend(owned: &'a Layer) -> Layer {
+        *owned
+    }
+}
+
+/// Layers travel as their count, then each layer.
+impl<'a> Argument<'a> for &'a [Layer] {
+    type Owned = Vec<Layer>;
+    fn put(&self, _: &str, call: &mut Outgoing) {
+        call.integers.push(self.len() as i64);
+        self.iter().for_each(|layer| put_layer(layer, call));
+    }
+    fn take(_: &str, call: &mut Incoming) -> Vec<Layer> {
+        let count = call.integer();
+        (0..count).map(|_| take_layer(call)).collect()
+    }
+    fn lend(owned: &'a Vec<Layer>) -> &'a [Layer] {
         owned
     }
 }
@@ -296,6 +359,37 @@ impl Answer for i64 {
     }
 }
 
+/// A placement comes back as a tensor of two doubles, scale then shift.
+impl Answer for Placement {
+    fn reply(self) -> (Reply, Tensors) {
+        done(vec![("output".into(), Tensor::from_slice(&[self.scale, self.shift]))])
+    }
+    fn read(reply: Reply, tensors: Tensors, _: Device) -> Result<Self, Refused> {
+        let tensor = output(reply, tensors, Kind::Double)?;
+        if tensor.size() != [2] {
+            return Err(Refused::Broken(format!("the runner's placement has shape {:?}, not [2]", tensor.size())));
+        }
+        let values: Vec<f64> = Vec::try_from(tensor).map_err(|e: tch::TchError| Refused::Broken(e.to_string()))?;
+        Ok(Placement { scale: values[0], shift: values[1] })
+    }
+}
+
+/// No offset comes back as a reply with no number; an offset as an integer.
+impl Answer for Option<i64> {
+    fn reply(self) -> (Reply, Tensors) {
+        match self {
+            Some(value) => value.reply(),
+            None => done(Vec::new()),
+        }
+    }
+    fn read(reply: Reply, tensors: Tensors, device: Device) -> Result<Self, Refused> {
+        match reply {
+            Reply::Done { number: None, ref listing } if listing.is_empty() && tensors.is_empty() => Ok(None),
+            reply => i64::read(reply, tensors, device).map(Some),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,6 +407,11 @@ mod tests {
         assert_eq!(round_trip([3i64, -4]), [3, -4]);
         let windows = [Window { kernel: 3, stride: 2, dilation: 1 }, Window { kernel: 1, stride: 1, dilation: 4 }];
         assert_eq!(round_trip(&windows[..]), windows);
+        let at = Placement { scale: 1.0 / 3.0, shift: -91.5 };
+        assert_eq!(round_trip(at), at);
+        let layers = [Layer::conv(3, 100), Layer::pool(2, 2), Layer::Transposed { kernel: 5, stride: 3, padding: 1 }];
+        assert_eq!(round_trip(layers[2]), layers[2]);
+        assert_eq!(round_trip(&layers[..]), layers);
         let labels = Array2::from_shape_fn((2, 3), |(i, j)| (i * 3 + j) as u8);
         assert_eq!(round_trip(&labels), labels);
         let counts = Array2::from_shape_fn((2, 2), |(i, j)| (i * 2 + j) as u64 * 1_000_000_000_000);
@@ -331,6 +430,10 @@ mod tests {
         assert_eq!(back(filter.clone()), Ok(filter));
         assert_eq!(back(12i64), Ok(12));
         assert_eq!(back(0.25f64), Ok(0.25));
+        assert_eq!(back(Some(5i64)), Ok(Some(5)));
+        assert_eq!(back(None::<i64>), Ok(None));
+        let at = back(Placement { scale: 16.0, shift: f64::NAN }).unwrap();
+        assert!(at.scale == 16.0 && at.shift.is_nan(), "a NaN comes back as the student's NaN");
         // A number where a tensor is due, a tensor of another kind or name,
         // a fraction for an integer: the runner's fault.
         let (number, none) = 0.5f64.reply();

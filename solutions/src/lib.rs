@@ -8,7 +8,7 @@
 //! | 1. the bilinear upsampling filter | [`bilinear`] |
 //! | 2. VGG16, made fully convolutional | [`vgg`] |
 //! | worked example: FCN-32s | [`fcn32s`] |
-//! | 3. FCN-16s and FCN-8s (and FCN-8s at once) | [`fcn16s`], [`fcn8s`] |
+//! | 3. aligning maps; FCN-16s and FCN-8s (and FCN-8s at once) | [`align`], [`fcn16s`], [`fcn8s`] |
 //!
 //! The bonus track, graded apart from the core score:
 //!
@@ -19,6 +19,7 @@
 //! | 7. dilated (atrous) convolution | [`dilated`] |
 //! | 8. the segmentation metrics | [`metrics`] |
 
+pub mod align;
 pub mod bilinear;
 pub mod dilated;
 pub mod fcn16s;

@@ -44,6 +44,14 @@ macro_rules! student_api {
                         within size * size;
                     UpsamplingWeight = bilinear::upsampling_weight(channels: usize, size: usize) -> ::ndarray::Array4<f32>,
                         within channels * channels * size * size;
+                    Through = align::through(at: ::fcn_common::align::Placement, layer: ::fcn_common::align::Layer)
+                        -> ::fcn_common::align::Placement,
+                        within 2;
+                    Placement = align::placement(layers: &[::fcn_common::align::Layer]) -> ::fcn_common::align::Placement,
+                        within 2;
+                    CropOffset = align::crop_offset(map: &[::fcn_common::align::Layer], like: &[::fcn_common::align::Layer])
+                        -> Option<i64>,
+                        within 1;
                 }
                 layers {
                     BilinearUpsampling = bilinear::bilinear_upsampling(path: &::tch::nn::Path, channels: i64, stride: i64)

@@ -31,7 +31,7 @@ pub const VGG: Exercise = Exercise {
 pub const FCN: Exercise = Exercise {
     id: "fcn",
     number: 3,
-    title: "FCN-16s and FCN-8s",
+    title: "aligning maps, FCN-16s and FCN-8s",
     track: Track::Core,
 };
 

@@ -158,7 +158,7 @@ fn class(root: &Path, out: &Path) {
     assert_ne!(changed, solution("vgg.rs"), "vgg16's signature is where the test expects it");
     put(root, "changes_a_signature", &with("vgg.rs", changed));
     // A wrong network: told which named layer differs first.
-    let off_by_one = solution("fcn16s.rs").replace("crop(&fine, &coarse, 5)", "crop(&fine, &coarse, 6)");
+    let off_by_one = solution("fcn16s.rs").replace("crop(&fine, &coarse, pool4_offset)", "crop(&fine, &coarse, pool4_offset + 1)");
     assert_ne!(off_by_one, solution("fcn16s.rs"), "FCN-16s's crop is where the test expects it");
     put(root, "fcn16s_crop_off_by_one", &with("fcn16s.rs", off_by_one));
     let aborts = insert_after(&solution("vgg.rs"), "// BEGIN SOLUTION", "    std::process::abort();");
@@ -181,7 +181,7 @@ fn class(root: &Path, out: &Path) {
     let bilinear = with_body(
         &stub("bilinear.rs"),
         "bilinear_filter",
-        &format!("panic!(\"{{}}\", include_str!(\"{}/checks/src/networks.rs\"))", kit.display()),
+        &format!("panic!(\"{{}}\", include_str!(\"{}/checks/src/check.rs\"))", kit.display()),
     );
     let vgg = format!(
         "{}\n#[path = \"{}/solutions/src/vgg.rs\"]\nmod answer;\n",
@@ -346,21 +346,21 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
     // (student, bilinear, vgg, fcn, total, bonus): the bonus track is graded
     // apart and never changes the total.
     let expected = [
-        ("at_once_hangs", "10", "11", "17", "38", "26"),
-        ("builds_forever", "10", "11", "22", "43", "19"),
-        ("calls_libtorch_from_scratch", "10", "11", "22", "43", "6"),
-        ("changes_a_signature", "10", "0", "0", "10", "26"),
-        ("complete", "10", "11", "22", "43", "26"),
-        ("edits_tests_and_manifest", "10", "11", "22", "43", "26"),
-        ("fcn16s_crop_off_by_one", "10", "11", "18", "39", "26"),
-        ("fcn16s_panics", "10", "11", "11", "32", "26"),
-        ("fcn8s_does_not_compile", "10", "11", "8", "29", "26"),
-        ("links_to_the_reference", "10", "0", "0", "10", "26"),
-        ("misbehaves_and_attacks_at_run_time", "10", "11", "22", "43", "0"),
+        ("at_once_hangs", "10", "11", "23", "44", "26"),
+        ("builds_forever", "10", "11", "28", "49", "19"),
+        ("calls_libtorch_from_scratch", "10", "11", "28", "49", "6"),
+        ("changes_a_signature", "10", "0", "6", "16", "26"),
+        ("complete", "10", "11", "28", "49", "26"),
+        ("edits_tests_and_manifest", "10", "11", "28", "49", "26"),
+        ("fcn16s_crop_off_by_one", "10", "11", "24", "45", "26"),
+        ("fcn16s_panics", "10", "11", "17", "38", "26"),
+        ("fcn8s_does_not_compile", "10", "11", "14", "35", "26"),
+        ("links_to_the_reference", "10", "0", "6", "16", "26"),
+        ("misbehaves_and_attacks_at_run_time", "10", "11", "28", "49", "0"),
         ("partial", "10", "0", "0", "10", "0"),
-        ("reads_the_reference", "0", "0", "0", "0", "26"),
-        ("runs_code_before_main", "10", "0", "0", "10", "26"),
-        ("vgg_aborts", "10", "0", "0", "10", "26"),
+        ("reads_the_reference", "0", "0", "6", "6", "26"),
+        ("runs_code_before_main", "10", "0", "6", "16", "26"),
+        ("vgg_aborts", "10", "0", "6", "16", "26"),
     ];
     assert_eq!(rows.len(), expected.len() + 1, "{rows:?}");
     for (student, bilinear, vgg, fcn, total, bonus) in expected {
@@ -374,7 +374,7 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
                 results.tests.iter().filter(|t| t.status == "failed").map(|t| format!("{}: {}", t.name, t.output)).collect();
             panic!("{student}: {got:?}, expected {:?}; it lost {lost:#?}", (bilinear, vgg, fcn, total, bonus));
         }
-        assert_eq!((&r[at("max")][..], &r[at("bonus max")][..]), ("43", "26"), "{student}: maxima");
+        assert_eq!((&r[at("max")][..], &r[at("bonus max")][..]), ("49", "26"), "{student}: maxima");
     }
     let notes = |student: &str| row(student)[at("notes")].clone();
     for (student, says) in [
@@ -485,7 +485,7 @@ fn honest_students_get_their_scores_and_every_attack_gets_nothing() {
     std::fs::write(submissions.join("partial/src/vgg.rs"), solution("vgg.rs")).unwrap();
     let again = batch(&submissions, &out);
     let partial = String::from_utf8_lossy(&again.stdout).lines().find(|l| l.starts_with("partial")).unwrap().to_owned();
-    assert!(partial.contains("21/43") && !partial.contains("earlier run"), "{partial}");
+    assert!(partial.contains("21/49") && !partial.contains("earlier run"), "{partial}");
 }
 
 /// A one-node Slurm cluster of `scripts/slurm-cluster`, stopped when dropped.

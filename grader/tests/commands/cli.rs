@@ -240,7 +240,7 @@ fn fc7_detached_in_training_is_caught_through_the_runner() {
         "(if train { features.fc7.detach() } else { features.fc7.shallow_clone() }).apply(&score_fr)",
     );
     assert_eq!(fcn8s.matches("features.fc7.detach()").count(), 1, "FCN-8s reads fc7 where the test expects it");
-    let given = ["bilinear.rs", "vgg.rs", "fcn16s.rs"].map(|name| (name, crate::common::solution(name)));
+    let given = ["bilinear.rs", "vgg.rs", "align.rs", "fcn16s.rs"].map(|name| (name, crate::common::solution(name)));
     let files: Vec<(&str, String)> = given.into_iter().chain([("fcn8s.rs", fcn8s)]).collect();
     let (json, _) = grade_watching_memory(&files, &["--only", "fcn", "--skip-training"], 600);
     let status = |name: &str| {

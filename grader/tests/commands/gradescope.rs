@@ -103,7 +103,7 @@ fn the_autograder_zip_grades_a_correct_a_wrong_and_a_broken_submission() {
     assert_eq!(results.score, results.max_score, "the reference: {results:?}");
     assert!(results.extra_data.sandboxed, "{results:?}");
 
-    let off_by_one = solution("fcn16s.rs").replace("crop(&fine, &coarse, 5)", "crop(&fine, &coarse, 6)");
+    let off_by_one = solution("fcn16s.rs").replace("crop(&fine, &coarse, pool4_offset)", "crop(&fine, &coarse, pool4_offset + 1)");
     assert_ne!(off_by_one, solution("fcn16s.rs"), "FCN-16s's crop is where the test expects it");
     let results = grade(&root, &with("fcn16s.rs", off_by_one));
     let (score, max) = (results.score, results.max_score);
