@@ -66,12 +66,15 @@ pub struct Check {
     /// reference's passes run in this process, no other check may draw
     /// beside it, and [`run`] runs it alone.
     pub draws_alone: bool,
+    /// Whether the check trains networks (minutes, not seconds): such checks
+    /// run one at a time with every core, and `--skip-training` leaves them out.
+    pub trains: bool,
 }
 
 impl Check {
     /// A hidden check.
     pub fn new(exercise: Exercise, name: &'static str, points: u32, run: fn() -> Result<(), String>) -> Self {
-        Check { exercise, name, points, visibility: Visibility::Hidden, run, precondition: || None, draws_alone: false }
+        Check { exercise, name, points, visibility: Visibility::Hidden, run, precondition: || None, draws_alone: false, trains: false }
     }
 
     /// The same check, run only when `precondition` gives no reason not to.
@@ -83,6 +86,11 @@ impl Check {
     /// process ([`Check::draws_alone`]).
     pub fn draws_alone(self) -> Self {
         Check { draws_alone: true, ..self }
+    }
+
+    /// The same check, marked as one that trains networks ([`Check::trains`]).
+    pub fn trains(self) -> Self {
+        Check { trains: true, ..self }
     }
 
     /// The same check, marked public: the public tests check the same property.

@@ -24,9 +24,9 @@ impl Net {
     /// The stage that trains `I`'s version of this network.
     pub fn stage<I: Implementation>(self) -> Stage {
         match self {
-            Net::Fcn32s => Stage { name: "FCN-32s", build: I::fcn32s },
-            Net::Fcn16s => Stage { name: "FCN-16s", build: I::fcn16s },
-            Net::Fcn8s => Stage { name: "FCN-8s", build: I::fcn8s },
+            Net::Fcn32s => Stage { name: "FCN-32s", build: I::fcn32s, loss: I::pixel_loss },
+            Net::Fcn16s => Stage { name: "FCN-16s", build: I::fcn16s, loss: I::pixel_loss },
+            Net::Fcn8s => Stage { name: "FCN-8s", build: I::fcn8s, loss: I::pixel_loss },
         }
     }
 }

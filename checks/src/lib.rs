@@ -11,6 +11,7 @@ pub mod bilinear;
 pub mod bonus;
 pub mod check;
 mod implementation;
+pub mod loss;
 pub mod networks;
 pub mod training;
 
@@ -46,6 +47,7 @@ pub fn suite<I: Implementation>() -> Vec<Check> {
     checks.extend(networks::vgg_checks::<I>());
     checks.extend(align::checks::<I>());
     checks.extend(networks::fcn_checks::<I>());
+    checks.extend(loss::checks::<I>());
     checks.extend(training::checks::<I>());
     checks
 }

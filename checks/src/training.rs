@@ -27,7 +27,7 @@ use crate::{Implementation, Net, Solutions, TrainingRun};
 pub const EXERCISE: Exercise = Exercise {
     id: "training",
     number: 4,
-    title: "the networks train",
+    title: "the per-pixel loss, and the networks train",
     track: Track::Core,
 };
 
@@ -95,8 +95,9 @@ pub fn checks<I: Implementation>() -> Vec<Check> {
             "FCN-32s, FCN-16s, FCN-8s trained in stages reach the reference's mean IU",
             4,
             staged_training::<I>,
-        ),
-        Check::new(EXERCISE, "FCN-8s learns four real VOC photos by heart", 1, overfit::<I>).needs(voc_samples_present),
+        )
+        .trains(),
+        Check::new(EXERCISE, "FCN-8s learns four real VOC photos by heart", 1, overfit::<I>).needs(voc_samples_present).trains(),
     ]
 }
 

@@ -12,9 +12,9 @@ static RANDOM: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn stages() -> [Stage; 3] {
     [
-        Stage { name: "FCN-32s", build: solutions::fcn32s::fcn32s },
-        Stage { name: "FCN-16s", build: solutions::fcn16s::fcn16s },
-        Stage { name: "FCN-8s", build: solutions::fcn8s::fcn8s },
+        Stage { name: "FCN-32s", build: solutions::fcn32s::fcn32s, loss: solutions::loss::pixel_loss },
+        Stage { name: "FCN-16s", build: solutions::fcn16s::fcn16s, loss: solutions::loss::pixel_loss },
+        Stage { name: "FCN-8s", build: solutions::fcn8s::fcn8s, loss: solutions::loss::pixel_loss },
     ]
 }
 

@@ -45,6 +45,9 @@ macro_rules! reference_networks {
         fn crop_offset(map: &[Layer], like: &[Layer]) -> Option<i64> {
             Solutions::crop_offset(map, like)
         }
+        fn pixel_loss(scores: &tch::Tensor, labels: &tch::Tensor) -> tch::Tensor {
+            Solutions::pixel_loss(scores, labels)
+        }
         fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
             Solutions::vgg16(path, config)
         }

@@ -246,6 +246,9 @@ impl<const M: u8> Implementation for Mutant<M> {
     fn crop_offset(map: &[Layer], like: &[Layer]) -> Option<i64> {
         Solutions::crop_offset(map, like)
     }
+    fn pixel_loss(scores: &tch::Tensor, labels: &tch::Tensor) -> tch::Tensor {
+        Solutions::pixel_loss(scores, labels)
+    }
     fn bilinear_filter(size: usize) -> Array2<f32> {
         Solutions::bilinear_filter(size)
     }

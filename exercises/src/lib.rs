@@ -11,6 +11,7 @@
 //! | 3a. aligning two maps: the crop offsets | [`align`] | `cargo test -p exercises --test fcn align` |
 //! | worked example: FCN-32s (read it) | [`fcn32s`] | `cargo test -p exercises --test fcn fcn32s` |
 //! | 3b, 3c. FCN-16s and FCN-8s | [`fcn16s`], [`fcn8s`] | `cargo test -p exercises --test fcn fcn16s`, then `fcn8s` |
+//! | 4. the per-pixel loss (the grader then trains your networks with it) | [`loss`] | `cargo test -p exercises --test loss` |
 //!
 //! Then, if you want more, the bonus track: the other ways to upsample and to
 //! see far that the lectures cover, and the metrics the paper reports. The
@@ -32,7 +33,7 @@
 //! fixed inputs (the networks on fixed weights too) and compares what it
 //! computes, layer by layer, with the reference's values: the numbers in
 //! `exercises/tests/reference-values/`. A failure names the first layer that
-//! differs. Once exercises 1 to 3 pass, `cargo run -p exercises --example
+//! differs. Once exercises 1 to 3 and the loss pass, `cargo run -p exercises --example
 //! figure4` trains your networks (about a minute on two cores) and draws your
 //! own Figure 4 and loss curve, beside the reference's, in `target/course/`.
 
@@ -48,6 +49,7 @@ pub mod dilated;
 pub mod fcn16s;
 pub mod fcn32s;
 pub mod fcn8s;
+pub mod loss;
 pub mod metrics;
 pub mod transposed;
 pub mod unpooling;

@@ -10,6 +10,10 @@ pub mod upsampling;
 pub mod values;
 pub mod weights;
 
+/// The label of a void pixel in a mask (PASCAL VOC's 255): no class, left
+/// out of the loss and the scores.
+pub const VOID: u8 = 255;
+
 pub use net::{Backbone, FcnConfig, VggFeatures, crop};
 pub use receptive::Window;
 pub use taps::tap;

@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 
 use tch::{Device, Kind, Tensor};
 
-/// The mask value that training and scoring ignore.
-pub const VOID: u8 = 255;
+pub use fcn_common::VOID;
 
 /// PASCAL VOC's 21 class names, by index.
 pub const CLASS_NAMES: [&str; 21] = [

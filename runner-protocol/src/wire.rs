@@ -359,18 +359,20 @@ impl Answer for i64 {
     }
 }
 
-/// A placement comes back as a tensor of two doubles, scale then shift.
+/// A placement comes back as the bits of its two numbers, scale then
+/// shift, in an i64 tensor: exactly, NaN included (doubles do not travel).
 impl Answer for Placement {
     fn reply(self) -> (Reply, Tensors) {
-        done(vec![("output".into(), Tensor::from_slice(&[self.scale, self.shift]))])
+        let bits = [self.scale.to_bits() as i64, self.shift.to_bits() as i64];
+        done(vec![("output".into(), Tensor::from_slice(&bits))])
     }
     fn read(reply: Reply, tensors: Tensors, _: Device) -> Result<Self, Refused> {
-        let tensor = output(reply, tensors, Kind::Double)?;
+        let tensor = output(reply, tensors, Kind::Int64)?;
         if tensor.size() != [2] {
             return Err(Refused::Broken(format!("the runner's placement has shape {:?}, not [2]", tensor.size())));
         }
-        let values: Vec<f64> = Vec::try_from(tensor).map_err(|e: tch::TchError| Refused::Broken(e.to_string()))?;
-        Ok(Placement { scale: values[0], shift: values[1] })
+        let bits: Vec<i64> = Vec::try_from(tensor).map_err(|e: tch::TchError| Refused::Broken(e.to_string()))?;
+        Ok(Placement { scale: f64::from_bits(bits[0] as u64), shift: f64::from_bits(bits[1] as u64) })
     }
 }
 
@@ -418,9 +420,11 @@ mod tests {
         assert_eq!(round_trip(&counts), counts);
     }
 
-    /// What the grader reads of what the runner answered with `answer`.
+    /// What the grader reads of what the runner answered with `answer`,
+    /// its tensors encoded and decoded as they cross the pipe.
     fn back<A: Answer>(answer: A) -> Result<A, Refused> {
         let (reply, tensors) = answer.reply();
+        let tensors = crate::decode(&crate::encode(&tensors).expect("an answer's tensors travel")).expect("and decode");
         A::read(reply, tensors, Device::Cpu)
     }
 

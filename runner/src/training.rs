@@ -83,10 +83,10 @@ impl Session {
     pub fn train_stage(&mut self, network: Network, config: Config, training: Training) -> (Reply, Tensors) {
         use exercises::*;
         let stage = match network {
-            Network::Fcn32s => Stage { name: "FCN-32s", build: fcn32s::fcn32s },
-            Network::Fcn16s => Stage { name: "FCN-16s", build: fcn16s::fcn16s },
-            Network::Fcn8s => Stage { name: "FCN-8s", build: fcn8s::fcn8s },
-            Network::Fcn8sAtOnce => Stage { name: "FCN-8s at once", build: fcn8s::fcn8s_atonce },
+            Network::Fcn32s => Stage { name: "FCN-32s", build: fcn32s::fcn32s, loss: loss::pixel_loss },
+            Network::Fcn16s => Stage { name: "FCN-16s", build: fcn16s::fcn16s, loss: loss::pixel_loss },
+            Network::Fcn8s => Stage { name: "FCN-8s", build: fcn8s::fcn8s, loss: loss::pixel_loss },
+            Network::Fcn8sAtOnce => Stage { name: "FCN-8s at once", build: fcn8s::fcn8s_atonce, loss: loss::pixel_loss },
             Network::Vgg16 => panic!("VGG16 alone does not segment"),
         };
         let schedule = Schedule {

@@ -9,6 +9,7 @@
 //! | 2. VGG16, made fully convolutional | [`vgg`] |
 //! | worked example: FCN-32s | [`fcn32s`] |
 //! | 3. aligning maps; FCN-16s and FCN-8s (and FCN-8s at once) | [`align`], [`fcn16s`], [`fcn8s`] |
+//! | 4. the per-pixel loss | [`loss`] |
 //!
 //! The bonus track, graded apart from the core score:
 //!
@@ -25,6 +26,7 @@ pub mod dilated;
 pub mod fcn16s;
 pub mod fcn32s;
 pub mod fcn8s;
+pub mod loss;
 pub mod metrics;
 pub mod transposed;
 pub mod unpooling;

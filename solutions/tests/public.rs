@@ -11,6 +11,8 @@ mod bilinear;
 mod dilated;
 #[path = "../../exercises/tests/fcn.rs"]
 mod fcn;
+#[path = "../../exercises/tests/loss.rs"]
+mod loss;
 #[path = "../../exercises/tests/metrics.rs"]
 mod metrics;
 #[path = "../../exercises/tests/transposed.rs"]

@@ -25,7 +25,7 @@ fn the_reference_reproduces_the_kept_first_steps() {
     schedule.steps = FIRST_STEPS;
     schedule.progress = false;
     let batches = Batches::new(&train, device, schedule.input_scale);
-    let stages = [Stage { name: "FCN-32s", build: solutions::fcn32s::fcn32s }];
+    let stages = [Stage { name: "FCN-32s", build: solutions::fcn32s::fcn32s, loss: solutions::loss::pixel_loss }];
     let trained = train_staged(&stages, budget.config(), Start::Fresh, &batches, &schedule).unwrap();
     let ours = &trained[0].record.losses;
     // What scripts/measure-tolerances reads, under each kernel set.

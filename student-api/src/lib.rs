@@ -52,6 +52,8 @@ macro_rules! student_api {
                     CropOffset = align::crop_offset(map: &[::fcn_common::align::Layer], like: &[::fcn_common::align::Layer])
                         -> Option<i64>,
                         within 1;
+                    PixelLoss = loss::pixel_loss(scores: &::tch::Tensor, labels: &::tch::Tensor) -> ::tch::Tensor,
+                        within scores.numel();
                 }
                 layers {
                     BilinearUpsampling = bilinear::bilinear_upsampling(path: &::tch::nn::Path, channels: i64, stride: i64)

@@ -6,12 +6,17 @@
 //! backward forms, autograd, layers), and a name that is not here is
 //! refused whatever it turns out to reach.
 
-/// The bonus files that rebuild one of libtorch's operations, and what
-/// each rebuilds. They may call each other's functions (the reference's
-/// unpooling and dilation reuse the transposed convolution's zero
-/// insertion), since each is held to the same list.
-pub const FROM_SCRATCH: [(&str, &str); 3] =
-    [("transposed.rs", "a transposed convolution"), ("unpooling.rs", "unpooling"), ("dilated.rs", "the dilation")];
+/// The exercise files that rebuild one of libtorch's operations, and what
+/// each rebuilds: the loss of exercise 4 and three of the bonus track. They
+/// may call each other's functions (the reference's unpooling and dilation
+/// reuse the transposed convolution's zero insertion), since each is held
+/// to the same list.
+pub const FROM_SCRATCH: [(&str, &str); 4] = [
+    ("loss.rs", "the per-pixel loss"),
+    ("transposed.rs", "a transposed convolution"),
+    ("unpooling.rs", "unpooling"),
+    ("dilated.rs", "the dilation"),
+];
 
 /// What the list allows, in a few words, for the notes of a refused file.
 pub const SAID: &str = "an answer may call elementary tensor operations, the standard library, ndarray, \
@@ -94,8 +99,9 @@ pub const NDARRAY_ROOTS: &[&str] = &[
 /// tch's items an answer may name (`tch::Tensor`, `tch::Kind::Float`, ...).
 pub const TCH_ITEMS: &[&str] = &["Tensor", "Kind", "Device", "IndexOp", "Scalar", "TchError", "kind", "no_grad", "no_grad_guard"];
 
-/// fcn-common's items an answer may name: the receptive field's layer.
-pub const FCN_COMMON: &[&str] = &["Window", "receptive"];
+/// fcn-common's items an answer may name: the receptive field's layer, and the
+/// void label (a constant).
+pub const FCN_COMMON: &[&str] = &["Window", "receptive", "VOID"];
 
 
 /// Whether `name` is a tensor operation the list allows, in any of tch's
