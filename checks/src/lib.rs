@@ -14,6 +14,7 @@ mod implementation;
 pub mod loss;
 pub mod networks;
 pub mod training;
+pub mod transfer;
 
 pub use check::{BudgetChoice, Check, Exercise, Settings, Status, Track, Visibility, run};
 pub use implementation::{Bonus, Implementation, Net, Solutions, TrainingRun};
@@ -45,6 +46,7 @@ pub fn full_suite<I: Implementation + Bonus>() -> Vec<Check> {
 pub fn suite<I: Implementation>() -> Vec<Check> {
     let mut checks = bilinear::checks::<I>();
     checks.extend(networks::vgg_checks::<I>());
+    checks.extend(transfer::checks::<I>());
     checks.extend(align::checks::<I>());
     checks.extend(networks::fcn_checks::<I>());
     checks.extend(loss::checks::<I>());

@@ -9,6 +9,9 @@ use fcn_common::weights::{TORCHVISION_VGG16_LAYERS, torchvision_vgg16_plan};
 use fcn_common::{FcnConfig, WeightsError, init_from, load_torchvision_vgg16};
 use tch::{Device, Kind, Tensor, nn};
 
+/// The reference's exercise 2 conversion of a fully connected layer.
+const AS_CONV: fcn_common::AsConv = solutions::vgg::fully_connected_as_conv;
+
 fn store() -> nn::VarStore {
     nn::VarStore::new(Device::Cpu)
 }
@@ -32,7 +35,7 @@ fn a_narrow_torchvision_file_fills_the_backbone_by_name() {
     let _net = solutions::fcn32s::fcn32s(&vs.root(), config);
     let score_fr_before = vs.variables()["score_fr.weight"].copy();
 
-    let plan = load_torchvision_vgg16(&vs, &file).unwrap();
+    let plan = load_torchvision_vgg16(&vs, &file, AS_CONV).unwrap();
 
     assert_eq!(plan.len(), 30, "13 convolutions and fc6, fc7: a weight and a bias each");
     let file = read(&file);
@@ -133,14 +136,30 @@ fn a_file_that_is_not_safetensors_is_named() {
     let folder = tempfile::tempdir().unwrap();
     let file = folder.path().join("vgg16.pth");
     std::fs::write(&file, b"PK\x03\x04 a zip archive, as torch.save writes").unwrap();
-    let error = load_torchvision_vgg16(&store(), &file).unwrap_err();
+    let error = load_torchvision_vgg16(&store(), &file, AS_CONV).unwrap_err();
     assert!(matches!(error, WeightsError::NotSafetensors { .. }), "{error:?}");
     let message = error.to_string();
     assert!(message.contains("vgg16.pth") && message.contains("save_file"), "{message}");
 
     let absent = folder.path().join("absent.safetensors");
-    let message = load_torchvision_vgg16(&store(), &absent).unwrap_err().to_string();
+    let message = load_torchvision_vgg16(&store(), &absent, AS_CONV).unwrap_err().to_string();
     assert!(message.contains("absent.safetensors"), "{message}");
+}
+
+#[test]
+fn a_conversion_that_gives_another_shape_is_named() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("vgg16.safetensors");
+    let config = FcnConfig::narrow(16);
+    write_torchvision_vgg16(&file, config, 1).unwrap();
+    let vs = store();
+    let _vgg = solutions::vgg::vgg16(&vs.root(), config);
+    fn flat(weight: &Tensor, _: i64, _: i64) -> Tensor {
+        weight.unsqueeze(-1).unsqueeze(-1)
+    }
+    let message = load_torchvision_vgg16(&vs, &file, flat).unwrap_err().to_string();
+    assert!(message.contains("classifier.0.weight") && message.contains("[256, 1568, 1, 1]"), "{message}");
+    assert!(message.contains("fc6.weight") && message.contains("[256, 32, 7, 7]"), "{message}");
 }
 
 #[test]
@@ -158,7 +177,7 @@ fn integer_tensors_are_refused() {
     Tensor::write_safetensors(&tensors, &file).unwrap();
     let vs = store();
     let _vgg = solutions::vgg::vgg16(&vs.root(), config);
-    let message = load_torchvision_vgg16(&vs, &file).unwrap_err().to_string();
+    let message = load_torchvision_vgg16(&vs, &file, AS_CONV).unwrap_err().to_string();
     assert!(message.contains("features.0.weight holds Int"), "{message}");
 }
 

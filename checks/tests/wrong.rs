@@ -45,7 +45,10 @@ macro_rules! reference_networks {
         fn crop_offset(map: &[Layer], like: &[Layer]) -> Option<i64> {
             Solutions::crop_offset(map, like)
         }
-        fn pixel_loss(scores: &tch::Tensor, labels: &tch::Tensor) -> tch::Tensor {
+        fn fully_connected_as_conv(weight: &tch::Tensor, channels: i64, kernel: i64) -> tch::Tensor {
+        Solutions::fully_connected_as_conv(weight, channels, kernel)
+    }
+    fn pixel_loss(scores: &tch::Tensor, labels: &tch::Tensor) -> tch::Tensor {
             Solutions::pixel_loss(scores, labels)
         }
         fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {

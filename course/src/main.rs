@@ -204,7 +204,9 @@ fn list() -> anyhow::Result<()> {
 
 /// What to do once the networks are written.
 const FIGURE4: &str = "See your networks train, beside the reference: `cargo run -p exercises --example figure4` \
-                       (about two minutes) draws your own Figure 4 and loss curve in target/course/.";
+                       (about two minutes) draws your own Figure 4 and loss curve in target/course/; \
+                       `cargo run -p exercises --example pretraining` (about three) starts them from a classifier \
+                       you made fully convolutional, beside the same networks from scratch.";
 
 /// Where the hints a student has seen are counted.
 fn hints_file() -> PathBuf {

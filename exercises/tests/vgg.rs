@@ -4,7 +4,7 @@
 //! network (every width divided by 16), which has the same layers, names and
 //! spatial sizes as the real one and runs in a fraction of the time.
 
-use exercises::vgg::vgg16;
+use exercises::vgg::{fully_connected_as_conv, vgg16};
 use fcn_common::FcnConfig;
 use fcn_common::values::{Results, assert_matches, network_results};
 use tch::{Device, Kind, Tensor, nn};
@@ -112,4 +112,48 @@ fn same_values_as_the_reference_on_fixed_weights() {
         results
     });
     assert_matches("vgg16 (width / 16) on fixed weights and a 36x44 image", &results, "vgg16");
+}
+
+/// The module docs' example of `fully_connected_as_conv`: one output of 2
+/// channels of 2x2 windows, its weights 0 to 7 in the order the classifier
+/// flattened its input.
+#[test]
+fn fully_connected_as_conv_lays_out_the_docs_example() {
+    let weight = Tensor::arange(8, (Kind::Float, Device::Cpu)).view([1, 8]);
+    let conv = fully_connected_as_conv(&weight, 2, 2);
+    assert_eq!(conv.size(), [1, 2, 2, 2], "[out, channels, kernel, kernel]");
+    let channel = |c: i64| Vec::<Vec<f32>>::try_from(conv.get(0).get(c)).unwrap();
+    assert_eq!(channel(0), [[0., 1.], [2., 3.]], "channel 0's window, as the docs draw it");
+    assert_eq!(channel(1), [[4., 5.], [6., 7.]], "channel 1's window");
+}
+
+/// What the conversion is for: the convolution's score at every position
+/// of a map larger than the window is the fully connected layer's output on
+/// the window there, flattened as PyTorch flattens (`flatten`: channel, then
+/// row, then column). fc6 is 7x7 (here at width / 16 on a 9x8 pool5); fc7 is
+/// the same with a 1x1 window.
+#[test]
+fn fully_connected_as_conv_scores_every_window_as_the_classifier() {
+    tch::manual_seed(5);
+    for (channels, kernel, out, h, w) in [(32, 7, 16, 9, 8), (3, 2, 4, 5, 4), (256, 1, 8, 2, 3)] {
+        let weight = Tensor::randn([out, channels * kernel * kernel], (Kind::Float, Device::Cpu));
+        let bias = Tensor::randn([out], (Kind::Float, Device::Cpu));
+        let map = Tensor::randn([1, channels, h, w], (Kind::Float, Device::Cpu));
+        let conv = fully_connected_as_conv(&weight, channels, kernel);
+        assert_eq!(conv.size(), [out, channels, kernel, kernel], "[out, channels, kernel, kernel]");
+        let scores = map.conv2d(&conv, Some(&bias), [1, 1], [0, 0], [1, 1], 1);
+        for y in 0..=h - kernel {
+            for x in 0..=w - kernel {
+                let window = map.narrow(2, y, kernel).narrow(3, x, kernel).flatten(1, -1);
+                let classifier = window.linear(&weight, Some(&bias)).view([-1]);
+                let here = scores.narrow(2, y, 1).narrow(3, x, 1).view([-1]);
+                let off = f64::try_from((&here - &classifier).abs().max()).unwrap();
+                assert!(
+                    off < 1e-3,
+                    "{channels} channels of {kernel}x{kernel} windows: at position ({y}, {x}) the convolution's scores \
+                     differ from the classifier's on its window by {off:.2e}"
+                );
+            }
+        }
+    }
 }

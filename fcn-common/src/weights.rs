@@ -5,8 +5,9 @@
 //! * **Pre-trained VGG16.** The backbone starts from VGG16 trained on
 //!   ImageNet. [`load_torchvision_vgg16`] reads torchvision's VGG16 weights,
 //!   saved as safetensors (README, "Pre-trained VGG16", shows the two lines of
-//!   Python), and reshapes the fully connected `classifier.0` and
-//!   `classifier.3` into the convolutions `fc6` and `fc7`. ImageNet's
+//!   Python), and turns the fully connected `classifier.0` and
+//!   `classifier.3` into the convolutions `fc6` and `fc7` with the caller's
+//!   [`AsConv`] (exercise 2's `fully_connected_as_conv`). ImageNet's
 //!   classifier, `classifier.6`, is left out: `score_fr` replaces it.
 //! * **Staged training.** FCN-16s starts from a trained FCN-32s and FCN-8s
 //!   from a trained FCN-16s: [`init_from`] copies every variable the two
@@ -76,6 +77,12 @@ pub enum WeightsError {
     NotFloat { file: PathBuf, name: String, kind: String },
 
     #[error(
+        "turning {name} ({found:?} in {file}) into a convolution gave {given:?}, but the network's {layer} \
+         is {expected:?}; fully_connected_as_conv should give [out, channels, kernel, kernel]"
+    )]
+    NotConverted { file: PathBuf, name: String, layer: String, found: Vec<i64>, given: Vec<i64>, expected: Vec<i64> },
+
+    #[error(
         "the network has no variable {name}; build it at the VarStore's root (vs.root()) with the \
          release's layer names"
     )]
@@ -95,23 +102,29 @@ pub struct Assignment {
     pub source: String,
     /// The network's name: `fc6.weight`.
     pub target: String,
-    /// The variable's shape; the file's tensor is reshaped to it.
+    /// The variable's shape; a fully connected layer's weight is turned
+    /// into a convolution's of this shape.
     pub shape: Vec<i64>,
 }
+
+/// A fully connected layer's weight `[out, channels * kernel * kernel]` as a
+/// convolution's `[out, channels, kernel, kernel]`, given the weight,
+/// `channels` and `kernel`: exercise 2's `fully_connected_as_conv`.
+pub type AsConv = fn(&Tensor, i64, i64) -> Tensor;
 
 /// Loads torchvision's VGG16 weights from the safetensors `file` into the
 /// backbone variables of `store` (`conv1_1` ... `fc7`, at the store's root).
 /// Any other variable (score layers, upsamplings) is left as it is.
 ///
 /// The fully connected `classifier.0.weight` (`[4096, 25088]`) becomes
-/// `fc6.weight` (`[4096, 512, 7, 7]`): PyTorch flattens pool5 channel first,
-/// then row, then column, exactly the order of a convolution kernel.
+/// `fc6.weight` (`[4096, 512, 7, 7]`) through `as_conv`, and
 /// `classifier.3.weight` (`[4096, 4096]`) becomes `fc7.weight`
-/// (`[4096, 4096, 1, 1]`).
+/// (`[4096, 4096, 1, 1]`); a conversion that gives another shape is an error
+/// naming the layer.
 ///
 /// A narrow network (width divisor above 1) loads a file whose shapes are
 /// divided the same way, which is what the tests write.
-pub fn load_torchvision_vgg16(store: &nn::VarStore, file: &Path) -> Result<Vec<Assignment>, WeightsError> {
+pub fn load_torchvision_vgg16(store: &nn::VarStore, file: &Path, as_conv: AsConv) -> Result<Vec<Assignment>, WeightsError> {
     let tensors = Tensor::read_safetensors(file)
         .map_err(|e| WeightsError::NotSafetensors { file: file.to_owned(), reason: e.to_string() })?;
     let file_shapes: Vec<(String, Vec<i64>)> = tensors.iter().map(|(name, t)| (name.clone(), t.size())).collect();
@@ -131,8 +144,26 @@ pub fn load_torchvision_vgg16(store: &nn::VarStore, file: &Path) -> Result<Vec<A
                 kind: format!("{:?}", source.kind()),
             });
         }
+        let value = match assignment.shape.as_slice() {
+            // A fully connected layer of the file, a convolution here.
+            &[_, channels, kernel, _] if source.dim() == 2 => {
+                let converted = as_conv(source, channels, kernel);
+                if converted.size() != assignment.shape {
+                    return Err(WeightsError::NotConverted {
+                        file: file.to_owned(),
+                        name: assignment.source.clone(),
+                        layer: assignment.target.clone(),
+                        found: source.size(),
+                        given: converted.size(),
+                        expected: assignment.shape.clone(),
+                    });
+                }
+                converted
+            }
+            _ => source.shallow_clone(),
+        };
         let mut target = variables[&assignment.target].shallow_clone();
-        target.copy_(&source.reshape(assignment.shape.as_slice()));
+        target.copy_(&value);
     }
     Ok(plan)
 }

@@ -275,8 +275,10 @@ pub struct Trained {
 pub enum Start<'a> {
     /// The network's own initialisation, with the schedule's seed.
     Fresh,
-    /// torchvision's VGG16 weights (safetensors) for the backbone.
-    Vgg16(&'a std::path::Path),
+    /// torchvision's VGG16 weights (safetensors) for the backbone, its fully
+    /// connected layers made convolutions by the function given (exercise
+    /// 2's `fully_connected_as_conv`).
+    Vgg16(&'a std::path::Path, fcn_common::AsConv),
     /// The initial weights of the network `build` makes with the schedule's
     /// seed, copied by name: two implementations then start from the same
     /// weights, whatever order they create their layers in.
@@ -351,8 +353,8 @@ pub fn start_stage(
             }
         }
         Origin::Start(Start::Fresh) => {}
-        Origin::Start(Start::Vgg16(weights)) => {
-            fcn_common::load_torchvision_vgg16(&store, weights)?;
+        Origin::Start(Start::Vgg16(weights, as_conv)) => {
+            fcn_common::load_torchvision_vgg16(&store, weights, as_conv)?;
         }
         Origin::Start(Start::Like(build)) => {
             tch::manual_seed(schedule.seed);

@@ -9,14 +9,35 @@
 //! ## A fully connected layer is a convolution
 //!
 //! VGG16's first fully connected layer, `fc6`, sees pool5's 512 x 7 x 7
-//! features flattened to 25088 numbers and gives 4096. Reshape its
-//! `[4096, 25088]` weight to `[4096, 512, 7, 7]` and it becomes a 7x7
-//! convolution with no padding: on a 7x7 input it computes exactly the same
-//! 4096 numbers (one position), and on a larger input it slides, giving the
-//! classifier's answer at every 7x7 window. `fc7` (4096 to 4096) becomes a 1x1
-//! convolution the same way. You only build the layers here: given code,
-//! `fcn_common::load_torchvision_vgg16`, does that reshaping when it loads VGG16
-//! weights pre-trained on ImageNet into your network, by the names below.
+//! features flattened to 25088 numbers and gives 4096: output `o` is
+//! `sum over i of W[o, i] * x[i] + b[o]`, where `i` runs over the flattened
+//! window. A 7x7 convolution with 512 input channels and no padding computes,
+//! at each position, `sum over c, y, x of K[o, c, y, x] * window[c, y, x]
+//! + b[o]`: the same sum, if `K[o, c, y, x]` is the `W[o, i]` that multiplies
+//! the same feature. So the fully connected layer *is* a 7x7 convolution,
+//! once its weight is laid out as one: on a 7x7 map it gives the classifier's
+//! 4096 numbers at its single position, and on a larger map it slides,
+//! giving the classifier's answer at every 7x7 window. `fc7` (4096 to 4096)
+//! becomes a 1x1 convolution the same way. This is how the paper turns a
+//! network trained to classify whole images (VGG16 on ImageNet) into one that
+//! scores every window, before fine-tuning it to segment.
+//!
+//! The whole question is which `i` is which `(c, y, x)`: the order in which
+//! the classifier flattened its input. PyTorch's `flatten` (and torchvision's
+//! VGG16, and Caffe) walk the last axis fastest: `i = (c * k + y) * k + x`.
+//! For 2 channels and a 2x2 window, the 8 weights of one output
+//! `[w0, w1, ..., w7]` multiply channel 0's `(0,0), (0,1), (1,0), (1,1)`,
+//! then channel 1's, so the kernel is
+//!
+//! ```text
+//! channel 0: [[w0, w1],     channel 1: [[w4, w5],
+//!             [w2, w3]]                 [w6, w7]]
+//! ```
+//!
+//! [`fully_connected_as_conv`] is yours to write. The kit's loader of
+//! pre-trained weights (`fcn_common::load_torchvision_vgg16`) calls it for
+//! fc6 and fc7, and the pre-training experiment (`cargo run -p exercises
+//! --example pretraining`) uses it to start your FCNs from a classifier.
 //!
 //! ## The layers
 //!
@@ -93,11 +114,10 @@ use tch::{Tensor, nn};
 /// hand `Backbone::new` a `move` closure that owns them and computes the
 /// features for an input `xs` (N x 3 x H x W) and a `train` flag.
 ///
-/// Hint: `nn::conv2d(path / "conv1_1", 3, 64, 3, nn::ConvConfig { padding: 100,
-/// ..Default::default() })` makes one layer. A list of the 13 names with
-/// their channel counts, walked in a loop, saves typing; remember which
-/// pool's output goes where. `xs.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1],
-/// ceil_mode)` pools.
+/// `nn::conv2d` makes a convolution under a sub-path (`path / "conv1_1"`),
+/// with its padding in `nn::ConvConfig`; `max_pool2d` pools, and one of its
+/// arguments is the ceil mode above. `cargo course hint vgg` shows the calls
+/// if you are stuck on them.
 ///
 /// Name what each layer computes with [`fcn_common::tap`], as the release's
 /// prototxt names its blobs: `x = tap("conv1_1", x.apply(&conv).relu())` for
@@ -151,5 +171,36 @@ pub fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
         let fc7 = tap("fc7", x.apply(&fc7).relu().dropout(0.5, train));
         VggFeatures { pool3: pools[2].shallow_clone(), pool4: pools[3].shallow_clone(), fc7 }
     })
+    // END SOLUTION
+}
+
+/// The weight of a fully connected layer, `[out, channels * kernel *
+/// kernel]`, as the weight of the convolution that computes the same layer on
+/// every `kernel x kernel` window of a `channels`-channel map: `[out,
+/// channels, kernel, kernel]`, so that the convolution's output at each
+/// position equals the fully connected layer's output on the window there,
+/// flattened as PyTorch flattens (see "A fully connected layer is a
+/// convolution" above). The bias stays as it is.
+///
+/// fc6: `[4096, 25088]` with 512 channels and kernel 7 gives `[4096, 512, 7,
+/// 7]`; fc7: `[4096, 4096]` with 4096 channels and kernel 1 gives `[4096,
+/// 4096, 1, 1]`.
+///
+/// Panics, naming the sizes, if `weight` is not `[out, channels * kernel *
+/// kernel]`.
+pub fn fully_connected_as_conv(weight: &Tensor, channels: i64, kernel: i64) -> Tensor {
+    // STUB: todo!("exercise 2: fully_connected_as_conv for a weight of {:?}, {channels} channels, kernel {kernel}", weight.size())
+    // BEGIN SOLUTION
+    let &[out, inputs] = weight.size().as_slice() else {
+        panic!("a fully connected layer's weight is [out, in], not {:?}", weight.size())
+    };
+    assert_eq!(
+        inputs,
+        channels * kernel * kernel,
+        "a weight of {inputs} inputs is not {channels} channels of {kernel}x{kernel} windows"
+    );
+    // Flattening walks the last axis fastest: input i is channel
+    // i / (k * k), row (i / k) % k, column i % k, a kernel's own order.
+    weight.reshape([out, channels, kernel, kernel])
     // END SOLUTION
 }

@@ -44,6 +44,9 @@ macro_rules! student_api {
                         within size * size;
                     UpsamplingWeight = bilinear::upsampling_weight(channels: usize, size: usize) -> ::ndarray::Array4<f32>,
                         within channels * channels * size * size;
+                    FullyConnectedAsConv = vgg::fully_connected_as_conv(weight: &::tch::Tensor, channels: i64, kernel: i64)
+                        -> ::tch::Tensor,
+                        within weight.numel();
                     Through = align::through(at: ::fcn_common::align::Placement, layer: ::fcn_common::align::Layer)
                         -> ::fcn_common::align::Placement,
                         within 2;

@@ -152,9 +152,12 @@ pub(super) fn vgg_pretrained<I: Implementation>() -> Result<(), String> {
     let file = folder.path().join("vgg16.safetensors");
     write_torchvision_vgg16(&file, config, 7).map_err(|e| format!("the check cannot write {}: {e}", file.display()))?;
     let (store, vgg) = backbone(I::vgg16, config);
-    fcn_common::load_torchvision_vgg16(&store, &file).map_err(|e| format!("loading torchvision's VGG16 layout: {e}"))?;
+    // The reference's conversion: this check is of the names; the
+    // conversion has checks of its own (`transfer`).
+    let as_conv = solutions::vgg::fully_connected_as_conv;
+    fcn_common::load_torchvision_vgg16(&store, &file, as_conv).map_err(|e| format!("loading torchvision's VGG16 layout: {e}"))?;
     let (reference_store, reference) = backbone(solutions::vgg::vgg16, config);
-    fcn_common::load_torchvision_vgg16(&reference_store, &file).expect("the reference loads torchvision's layout");
+    fcn_common::load_torchvision_vgg16(&reference_store, &file, as_conv).expect("the reference loads torchvision's layout");
     let _guard = tch::no_grad_guard();
     let xs = image(1, 40, 40);
     let (ours, theirs) = (vgg.forward_t(&xs, false), reference.forward_t(&xs, false));

@@ -137,7 +137,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     );
     let (train, val) =
         (Batches::new(&train, device, schedule.input_scale), Batches::new(&val, device, schedule.input_scale));
-    let start = args.vgg16.as_deref().map_or(Start::Fresh, Start::Vgg16);
+    // The reference turns fc6 and fc7 into convolutions: this is a start,
+    // not something graded.
+    let as_conv: fcn_common::AsConv = Solutions::fully_connected_as_conv;
+    let start = args.vgg16.as_deref().map_or(Start::Fresh, |file| Start::Vgg16(file, as_conv));
     let trained = train_staged(&checks::training::STAGES, TrainingRun { config, start, train: &train, val: &val, schedule: &schedule })
         .map_err(anyhow::Error::msg)?;
     println!(

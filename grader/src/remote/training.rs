@@ -119,9 +119,9 @@ fn send_start(run: &TrainingRun) {
             let _net = build(&made.root(), run.config);
             &made
         }
-        Start::Vgg16(file) => {
+        Start::Vgg16(file, as_conv) => {
             let _backbone = Solutions::vgg16(&made.root(), run.config);
-            fcn_common::load_torchvision_vgg16(&made, file).unwrap_or_else(|e| panic!("{e}"));
+            fcn_common::load_torchvision_vgg16(&made, file, as_conv).unwrap_or_else(|e| panic!("{e}"));
             &made
         }
     };
