@@ -58,16 +58,8 @@ pub fn classifier(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
     let mut convolutions = Vec::new();
     for (index, width) in CONVOLUTIONS {
         let out = config.channels(width);
-        let conv = nn::conv2d(
-            &features / index,
-            channels,
-            out,
-            3,
-            nn::ConvConfig {
-                padding: 1,
-                ..Default::default()
-            },
-        );
+        let padded = nn::ConvConfig { padding: 1, ..nn::ConvConfig::default() };
+        let conv = nn::conv2d(&features / index, channels, out, 3, padded);
         // A pooling follows conv1_2, conv2_2, conv3_3, conv4_3 and conv5_3.
         convolutions.push((conv, matches!(index, 2 | 7 | 14 | 21 | 28)));
         channels = out;
@@ -78,21 +70,13 @@ pub fn classifier(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
     let fc7 = nn::linear(&head / 3, units, units, Default::default());
     let fc8 = nn::linear(&head / 6, units, object_classes(), Default::default());
     nn::func_t(move |xs, train| {
-        let mut x = xs.shallow_clone();
-        for (conv, pools) in &convolutions {
-            x = x.apply(conv).relu();
-            if *pools {
-                x = x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
-            }
-        }
-        x.flatten(1, -1)
-            .apply(&fc6)
-            .relu()
-            .dropout(0.5, train)
-            .apply(&fc7)
-            .relu()
-            .dropout(0.5, train)
-            .apply(&fc8)
+        // torchvision pools with floor rounding: 224 halves to 7 exactly.
+        let pool5 = convolutions.iter().fold(xs.shallow_clone(), |x, (conv, pools)| {
+            let y = x.apply(conv).relu();
+            if *pools { y.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false) } else { y }
+        });
+        let hidden = pool5.flatten(1, -1).apply(&fc6).relu().dropout(0.5, train);
+        hidden.apply(&fc7).relu().dropout(0.5, train).apply(&fc8)
     })
 }
 
