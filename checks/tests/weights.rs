@@ -217,3 +217,31 @@ fn staged_initialisation_refuses_other_class_counts() {
     assert!(message.contains("same classes"), "{message}");
     assert!(vs16.variables()["conv1_1.weight"].equal(&before), "nothing is copied when a shape differs");
 }
+
+/// The pre-training run's classifier (fcn-train's `pretraining`) is saved in
+/// torchvision's layout: an FCN loads it as it loads ImageNet's VGG16, fc6
+/// and fc7 made convolutions, its own classifier (`classifier.6`) left out.
+#[test]
+fn the_pre_training_run_s_classifier_loads_as_torchvision_s_vgg16() {
+    use fcn_train::pretraining;
+    let config = FcnConfig { classes: 5, width_divisor: 16 };
+    let classifier_store = store();
+    let classifier = pretraining::classifier(&classifier_store.root(), config);
+    let images = Tensor::randn([2, 3, 224, 224], (Kind::Float, Device::Cpu));
+    let scores = {
+        let _guard = tch::no_grad_guard();
+        nn::ModuleT::forward_t(&classifier, &images, false)
+    };
+    assert_eq!(scores.size(), [2, pretraining::object_classes()], "a score per object class and image");
+
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("classifier.safetensors");
+    pretraining::save(&classifier_store, &file).unwrap();
+    let vs = store();
+    let _net = solutions::fcn32s::fcn32s(&vs.root(), config);
+    let plan = load_torchvision_vgg16(&vs, &file, AS_CONV).unwrap();
+    assert_eq!(plan.len(), 30, "13 convolutions and fc6, fc7: a weight and a bias each");
+    let (ours, theirs) = (vs.variables(), classifier_store.variables());
+    assert!(ours["fc6.weight"].flatten(1, -1).equal(&theirs["classifier.0.weight"]), "fc6 is the classifier's first layer");
+    assert!(ours["conv5_3.bias"].equal(&theirs["features.28.bias"]), "conv5_3 is torchvision's features.28");
+}
