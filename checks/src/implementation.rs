@@ -108,6 +108,25 @@ student_api::student_api!(traits![
         loss.backward();
     }
 
+    /// Exercise 4: the gradient of this implementation's `pixel_loss` with
+    /// respect to `scores`, back-propagated from the loss; `None` when no
+    /// gradient reaches the scores (a loss computed outside autograd). Here,
+    /// in this process; the grader's view of a student's crate asks the
+    /// runner, and reads back at most the scores' size.
+    fn pixel_loss_gradient(scores: &Tensor, labels: &Tensor) -> Option<Tensor>
+    where
+        Self: Sized,
+    {
+        let scores = scores.detach().set_requires_grad(true);
+        let loss = Self::pixel_loss(&scores, labels);
+        if !loss.requires_grad() || loss.numel() != 1 {
+            return None;
+        }
+        loss.backward();
+        let grad = scores.grad();
+        grad.defined().then_some(grad)
+    }
+
     /// Exercise 4: `networks`, trained in stages with the kit's loop
     /// (`fcn_train::train::train_staged`), each with its scores on the
     /// validation images. Here, in this process; the grader's view of a

@@ -68,11 +68,33 @@ fn docs_example<I: Implementation>() -> Result<(), String> {
 
 fn random<I: Implementation>() -> Result<(), String> {
     let mut rng = StdRng::seed_from_u64(case_seed("loss: random scores and labels"));
-    (0..DRAWS).try_for_each(|_| {
+    (0..DRAWS).try_for_each(|draw| {
         let shape = random_shape(&mut rng);
         let scale = rng.gen_range(0.5..4.0);
         let (scores, labels) = (scores(&mut rng, shape, scale), labels(&mut rng, shape, shape[1] as i64, 0.3));
-        same_loss::<I>(&scores, &labels, "random scores and labels")
+        same_loss::<I>(&scores, &labels, "random scores and labels")?;
+        // The networks train through the loss: its gradient must reach the
+        // scores, and be the reference's.
+        if draw % 4 == 0 { same_gradient::<I>(&scores, &labels) } else { Ok(()) }
+    })
+}
+
+/// The gradient of the student's loss with respect to `scores` against the
+/// reference's, within rounding.
+fn same_gradient<I: Implementation>(scores: &Tensor, labels: &Tensor) -> Result<(), String> {
+    let Some(got) = I::pixel_loss_gradient(scores, labels) else {
+        return Err(format!(
+            "random scores and labels (scores {:?}): the loss has the right value, but no gradient reaches the \
+             scores through it, so nothing could train with it; compute it with tensor operations, all the way \
+             from the scores, without leaving autograd (no detach, no round trip through plain numbers)",
+            scores.size()
+        ));
+    };
+    let expected = crate::Solutions::pixel_loss_gradient(scores, labels).expect("the reference's loss has a gradient");
+    let off = f64::try_from((&got - &expected).abs().max()).unwrap_or(f64::NAN);
+    let scale = f64::try_from(expected.abs().max()).unwrap_or(1.0);
+    ensure(off <= 1e-6 + 1e-4 * scale, || {
+        format!("random scores and labels (scores {:?}): the loss's gradient with respect to the scores is off by {off:.3e}", scores.size())
     })
 }
 

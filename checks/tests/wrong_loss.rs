@@ -23,6 +23,11 @@ const MEAN_PER_IMAGE: u8 = 4;
 const NOTHING_LABELLED_IS_NAN: u8 = 5;
 /// The naive softmax, with void pixels left out by multiplying by 0.
 const NAIVE_MASKED_BY_MULTIPLYING: u8 = 6;
+/// The right value, computed outside autograd: no gradient reaches the scores.
+const DETACHED: u8 = 7;
+/// The right value, with a gradient of zeros (the loss detached, then tied
+/// back to the scores by adding them times 0).
+const GRADIENT_OF_ZEROS: u8 = 8;
 
 struct Mutant<const M: u8>;
 
@@ -55,6 +60,8 @@ fn wrong_loss(scores: &Tensor, labels: &Tensor, mistake: u8) -> Tensor {
             per_image.mean(Kind::Float)
         }
         NOTHING_LABELLED_IS_NAN => kept.sum(Kind::Float) / count,
+        DETACHED => (kept.sum(Kind::Float) / count.clamp_min(1.0)).detach(),
+        GRADIENT_OF_ZEROS => (kept.sum(Kind::Float) / count.clamp_min(1.0)).detach() + scores.sum(Kind::Float) * 0.0,
         _ => kept.sum(Kind::Float) / count.clamp_min(1.0),
     }
 }
@@ -140,4 +147,12 @@ fn another_normalisation_loses_the_value_checks() {
 #[test]
 fn nothing_labelled_must_cost_nothing() {
     assert_eq!(failed::<Mutant<NOTHING_LABELLED_IS_NAN>>(), [VOID_CHECK]);
+}
+
+#[test]
+fn a_loss_no_network_could_train_with_loses_the_random_checks() {
+    // The docs' check runs the random cases too: a fixed case counts only
+    // beside them.
+    assert_eq!(failed::<Mutant<DETACHED>>(), [DOCS, RANDOM], "no gradient reaches the scores");
+    assert_eq!(failed::<Mutant<GRADIENT_OF_ZEROS>>(), [DOCS, RANDOM], "a gradient of zeros");
 }

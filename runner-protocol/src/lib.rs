@@ -99,6 +99,11 @@ pub enum Request {
     /// forward pass's outputs) through the kept pass. Reply: `grad.<variable>`
     /// for every trainable variable a gradient reached.
     Backward,
+    /// The student's `pixel_loss` on `scores` (f32, N x C x H x W) and
+    /// `labels` (int64, N x H x W), back-propagated from the loss. Reply:
+    /// `grad`, the loss's gradient with respect to the scores (the scores'
+    /// shape), or no tensor when no gradient reached them.
+    LossGradient,
     /// A staged training run, 1: forgets any run before and starts one on
     /// `device`. The requests up to [`Request::TrainedWeights`] then fill
     /// it in. Reply: nothing.

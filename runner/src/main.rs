@@ -164,6 +164,15 @@ fn answer(request: Request, tensors: Tensors, state: &mut State) -> (Reply, Tens
             grads.sort_by(|a, b| a.0.cmp(&b.0));
             done(grads)
         }
+        Request::LossGradient => {
+            let scores = take("scores").detach().set_requires_grad(true);
+            let loss = exercises::loss::pixel_loss(&scores, &take("labels"));
+            if loss.requires_grad() && loss.numel() == 1 {
+                loss.backward();
+            }
+            let grad = scores.grad();
+            done(if grad.defined() { vec![("grad".into(), grad.detach())] } else { Vec::new() })
+        }
         Request::BeginTraining { device } => {
             *kept = None;
             *training = None;

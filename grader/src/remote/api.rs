@@ -56,6 +56,20 @@ fn layer(layer: Layer, arguments: &Outgoing, elements: Option<u64>) -> (Vec<Vari
     }
 }
 
+/// The student's loss's gradient with respect to `scores`, computed in the
+/// runner; read within the scores' size, and taken only as the scores'
+/// shape in f32 (anything else is the student's wrong answer).
+fn loss_gradient(scores: &Tensor, labels: &Tensor) -> Option<Tensor> {
+    let tensors = vec![("scores".to_owned(), scores.to_kind(tch::Kind::Float)), ("labels".to_owned(), labels.shallow_clone())];
+    let (_, mut sent) = call_within(&Request::LossGradient, &tensors, floats(elements(scores.numel())));
+    let at = sent.iter().position(|(name, _)| name == "grad")?;
+    let (_, grad) = sent.swap_remove(at);
+    if grad.size() != scores.size() || grad.kind() != tch::Kind::Float {
+        panic!("the loss's gradient came back as {:?} {:?}; the scores are {:?}", grad.kind(), grad.size(), scores.size());
+    }
+    Some(grad)
+}
+
 /// What a layer of the exercises is, made under `path` from what the
 /// runner listed and sent for the `arguments` asked for.
 trait RemoteLayer {
@@ -145,6 +159,10 @@ student_api::student_api!(remote![
 
     fn backward(loss: &Tensor) {
         networks::backward(loss);
+    }
+
+    fn pixel_loss_gradient(scores: &Tensor, labels: &Tensor) -> Option<Tensor> {
+        loss_gradient(scores, labels)
     }
 
     fn train_staged(

@@ -255,6 +255,27 @@ fn fc7_detached_in_training_is_caught_through_the_runner() {
 }
 
 #[test]
+fn a_loss_with_the_right_values_and_no_gradient_is_caught_through_the_runner() {
+    if !machine_has(Need::Sandbox, "a detached loss is caught through the runner") {
+        return;
+    }
+    // Right values everywhere; only its gradient, asked of the runner,
+    // shows that nothing could train with it.
+    let loss = crate::common::solution("loss.rs")
+        .replace("    total / labelled.sum(Kind::Float).clamp_min(1.0)", "    (total / labelled.sum(Kind::Float).clamp_min(1.0)).detach()");
+    assert!(loss.contains(".clamp_min(1.0)).detach()"), "the loss ends where the test expects it");
+    let (json, _) = grade_watching_memory(&[("loss.rs", loss)], &["--only", "training", "--skip-training"], 600);
+    let status = |name: &str| {
+        let check = json.tests.iter().find(|t| t.extra_data.check.starts_with(name)).unwrap_or_else(|| panic!("no check {name}"));
+        (check.extra_data.check_status.clone(), check.output.clone())
+    };
+    let (random, why) = status("loss: random scores and labels");
+    assert_eq!(random, "wrong", "{why}");
+    assert!(why.contains("no gradient reaches the scores"), "{why}");
+    assert_eq!(status("loss: extreme scores").0, "passed", "its values are right");
+}
+
+#[test]
 fn list_shows_every_check_with_points() {
     let list = grader_ok(&["--list"]);
     for check in checks::full_suite::<checks::Solutions>() {
