@@ -157,3 +157,16 @@ fn fully_connected_as_conv_scores_every_window_as_the_classifier() {
         }
     }
 }
+
+/// The reference's values (exercises/tests/reference-values/fully_connected_as_conv.json)
+/// for fixed fully connected weights: fc6 and fc7 at width / 16, and a small
+/// layer of 3 channels of 2x2 windows.
+#[test]
+fn fully_connected_as_conv_same_values_as_the_reference() {
+    let mut results = Results::new();
+    for (name, out, channels, kernel) in [("fc6", 256, 32, 7), ("fc7", 256, 256, 1), ("small", 5, 3, 2)] {
+        let weight = fcn_common::values::normal(&[out, channels * kernel * kernel], &format!("fully connected {name}"));
+        results.add(format!("{name}: [{out}, {}] as [{out}, {channels}, {kernel}, {kernel}]", channels * kernel * kernel), &fully_connected_as_conv(&weight, channels, kernel));
+    }
+    assert_matches("fully_connected_as_conv of fixed weights", &results, "fully_connected_as_conv");
+}
