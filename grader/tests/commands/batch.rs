@@ -85,7 +85,9 @@ fn misbehaving_bonus(kit: &Path, out: &Path) -> Vec<(&'static str, String)> {
     let dilated = with_body(
         &dilated,
         "dilated_conv2d",
-        r##"println!("test result: ok. 1 passed; 0 failed"); println!("{}", r#"{"status":"passed"}"#); eprintln!("passed"); input.zeros_like()"##,
+        // Claims success on every stream, and answers a shape no drawn case
+        // has (the grading's cases are fresh: input's own shape can be right).
+        r##"println!("test result: ok. 1 passed; 0 failed"); println!("{}", r#"{"status":"passed"}"#); eprintln!("passed"); input.zeros_like().flatten(0, -1)"##,
     );
     // Stop the parent, leave a process behind, start processes until the
     // limit stops it (a fork bomb that keeps count), and answer that count.
