@@ -12,12 +12,14 @@ pub mod bonus;
 pub mod check;
 mod implementation;
 pub mod loss;
+mod mistake;
 pub mod networks;
 pub mod training;
 pub mod transfer;
 
 pub use check::{BudgetChoice, Check, Exercise, Settings, Status, Track, Visibility, run};
 pub use implementation::{Bonus, Implementation, Net, Solutions, TrainingRun};
+pub use mistake::{BonusMistake, Mistake};
 
 // For `implementation!`, so that its users need not depend on these crates.
 #[doc(hidden)]

@@ -1,9 +1,8 @@
 //! Each check can fail: a deliberately wrong implementation loses the points
 //! of the check written to catch its mistake, and keeps the others.
 
-use checks::{Implementation, Solutions, Status};
-use fcn_common::align::{Layer, Placement};
-use fcn_common::{Backbone, FcnConfig, FixedUpsampling};
+use checks::{Implementation, Mistake, Solutions, Status};
+use fcn_common::FixedUpsampling;
 use ndarray::{Array2, Array4, s};
 use solutions::bilinear as reference;
 use tch::nn;
@@ -32,43 +31,6 @@ fn layer_from(path: &nn::Path, weight: Array4<f32>, stride: i64) -> FixedUpsampl
     FixedUpsampling { weight: variable, stride }
 }
 
-/// The alignment and network functions of the reference, for
-/// implementations whose mistake is in exercise 1.
-macro_rules! reference_networks {
-    () => {
-        fn through(at: Placement, layer: Layer) -> Placement {
-            Solutions::through(at, layer)
-        }
-        fn placement(layers: &[Layer]) -> Placement {
-            Solutions::placement(layers)
-        }
-        fn crop_offset(map: &[Layer], like: &[Layer]) -> Option<i64> {
-            Solutions::crop_offset(map, like)
-        }
-        fn fully_connected_as_conv(weight: &tch::Tensor, channels: i64, kernel: i64) -> tch::Tensor {
-        Solutions::fully_connected_as_conv(weight, channels, kernel)
-    }
-    fn pixel_loss(scores: &tch::Tensor, labels: &tch::Tensor) -> tch::Tensor {
-            Solutions::pixel_loss(scores, labels)
-        }
-        fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
-            Solutions::vgg16(path, config)
-        }
-        fn fcn32s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-            Solutions::fcn32s(path, config)
-        }
-        fn fcn16s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-            Solutions::fcn16s(path, config)
-        }
-        fn fcn8s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-            Solutions::fcn8s(path, config)
-        }
-        fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-            Solutions::fcn8s_atonce(path, config)
-        }
-    };
-}
-
 fn kernel(stride: i64) -> usize {
     fcn_common::upsampling_kernel_size(stride) as usize
 }
@@ -78,17 +40,16 @@ fn kernel(stride: i64) -> usize {
 macro_rules! with_filter {
     ($name:ident, |$size:ident| $filter:expr) => {
         struct $name;
-        impl Implementation for $name {
+        impl Mistake for $name {
             fn bilinear_filter($size: usize) -> Array2<f32> {
                 $filter
             }
             fn upsampling_weight(channels: usize, size: usize) -> Array4<f32> {
-                weight_from(Self::bilinear_filter(size), channels)
+                weight_from(<Self as Mistake>::bilinear_filter(size), channels)
             }
             fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
-                layer_from(path, Self::upsampling_weight(channels as usize, kernel(stride)), stride)
+                layer_from(path, <Self as Mistake>::upsampling_weight(channels as usize, kernel(stride)), stride)
             }
-            reference_networks!();
         }
     };
 }
@@ -157,18 +118,14 @@ fn factor_from_half_the_size_is_caught() {
 
 /// The filter in every kernel of the weight, not only on the diagonal.
 struct FilterOffTheDiagonal;
-impl Implementation for FilterOffTheDiagonal {
-    fn bilinear_filter(size: usize) -> Array2<f32> {
-        reference::bilinear_filter(size)
-    }
+impl Mistake for FilterOffTheDiagonal {
     fn upsampling_weight(channels: usize, size: usize) -> Array4<f32> {
         let filter = reference::bilinear_filter(size);
         Array4::from_shape_fn((channels, channels, size, size), |(_, _, y, x)| filter[[y, x]])
     }
     fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
-        layer_from(path, Self::upsampling_weight(channels as usize, kernel(stride)), stride)
+        layer_from(path, <Self as Mistake>::upsampling_weight(channels as usize, kernel(stride)), stride)
     }
-    reference_networks!();
 }
 
 #[test]
@@ -181,22 +138,15 @@ fn filter_off_the_diagonal_is_caught() {
 
 /// A learnable layer: `nn::conv_transpose2d` with bilinear values copied in.
 struct TrainableLayer;
-impl Implementation for TrainableLayer {
-    fn bilinear_filter(size: usize) -> Array2<f32> {
-        reference::bilinear_filter(size)
-    }
-    fn upsampling_weight(channels: usize, size: usize) -> Array4<f32> {
-        reference::upsampling_weight(channels, size)
-    }
+impl Mistake for TrainableLayer {
     fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
         let size = kernel(stride);
         let config = nn::ConvTransposeConfig { stride, bias: false, ..Default::default() };
         let mut layer = nn::conv_transpose2d(path, channels, channels, size as i64, config);
         let _guard = tch::no_grad_guard();
-        layer.ws.copy_(&tch::Tensor::try_from(&Self::upsampling_weight(channels as usize, size)).unwrap());
+        layer.ws.copy_(&tch::Tensor::try_from(&<Self as Mistake>::upsampling_weight(channels as usize, size)).unwrap());
         FixedUpsampling { weight: layer.ws, stride }
     }
-    reference_networks!();
 }
 
 #[test]
@@ -206,17 +156,10 @@ fn trainable_layer_is_caught() {
 
 /// Panics with a message of its own, not a `todo!()`.
 struct Panics;
-impl Implementation for Panics {
+impl Mistake for Panics {
     fn bilinear_filter(_: usize) -> Array2<f32> {
         panic!("index out of bounds")
     }
-    fn upsampling_weight(channels: usize, size: usize) -> Array4<f32> {
-        Solutions::upsampling_weight(channels, size)
-    }
-    fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
-        Solutions::bilinear_upsampling(path, channels, stride)
-    }
-    reference_networks!();
 }
 
 #[test]

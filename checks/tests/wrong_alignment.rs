@@ -2,12 +2,9 @@
 //! implementation with that one mistake loses the checks written for it,
 //! and keeps the others.
 
-use checks::{Implementation, Solutions};
+use checks::{Implementation, Mistake, Solutions};
 use fcn_common::align::{Layer, Placement};
-use fcn_common::{Backbone, FcnConfig, FixedUpsampling};
-use ndarray::{Array2, Array4};
 use solutions::align as reference;
-use tch::nn;
 
 /// A transposed convolution placed by a convolution's rule.
 const TRANSPOSED_AS_CONVOLUTION: u8 = 0;
@@ -28,7 +25,7 @@ const KNOWN_NUMBERS: u8 = 7;
 
 struct Mutant<const M: u8>;
 
-impl<const M: u8> Implementation for Mutant<M> {
+impl<const M: u8> Mistake for Mutant<M> {
     fn through(at: Placement, layer: Layer) -> Placement {
         let centre = |kernel: i64| if M == NO_CENTRE { 0.0 } else { (kernel - 1) as f64 / 2.0 };
         match layer {
@@ -68,36 +65,6 @@ impl<const M: u8> Implementation for Mutant<M> {
             }
             _ => reference::crop_offset(map, like),
         }
-    }
-    fn fully_connected_as_conv(weight: &tch::Tensor, channels: i64, kernel: i64) -> tch::Tensor {
-        Solutions::fully_connected_as_conv(weight, channels, kernel)
-    }
-    fn pixel_loss(scores: &tch::Tensor, labels: &tch::Tensor) -> tch::Tensor {
-        Solutions::pixel_loss(scores, labels)
-    }
-    fn bilinear_filter(size: usize) -> Array2<f32> {
-        Solutions::bilinear_filter(size)
-    }
-    fn upsampling_weight(channels: usize, size: usize) -> Array4<f32> {
-        Solutions::upsampling_weight(channels, size)
-    }
-    fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
-        Solutions::bilinear_upsampling(path, channels, stride)
-    }
-    fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
-        Solutions::vgg16(path, config)
-    }
-    fn fcn32s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-        Solutions::fcn32s(path, config)
-    }
-    fn fcn16s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-        Solutions::fcn16s(path, config)
-    }
-    fn fcn8s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-        Solutions::fcn8s(path, config)
-    }
-    fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-        Solutions::fcn8s_atonce(path, config)
     }
 }
 
@@ -147,7 +114,7 @@ fn wrong_offsets_lose_the_offset_checks() {
 /// has random pairs beside them.
 #[test]
 fn the_release_s_offsets_from_a_table_earn_nothing() {
-    let known = Mutant::<KNOWN_NUMBERS>::crop_offset;
+    let known = <Mutant<KNOWN_NUMBERS> as Mistake>::crop_offset;
     let head = |blob, after: &[Layer]| [fcn_common::align::vgg16_layers(blob), vec![Layer::conv(1, 0)], after.to_vec()].concat();
     let up = Layer::upsample;
     use fcn_common::align::Blob::{Fc7, Pool3, Pool4};

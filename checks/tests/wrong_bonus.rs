@@ -2,7 +2,7 @@
 //! of one function loses exactly the checks written to catch its mistake,
 //! and passes every other bonus check.
 
-use checks::{Bonus, Solutions};
+use checks::{Bonus, BonusMistake, Solutions};
 use fcn_common::Window;
 use ndarray::Array2;
 use tch::Tensor;
@@ -41,10 +41,7 @@ const COPIES_THE_DOCS: u8 = 9;
 /// window hangs past the padded input, as if the input were zero there.
 const OUTPUT_ROUNDS_UP: u8 = 10;
 
-impl<const M: u8> Bonus for Mutant<M> {
-    fn insert_zeros(input: &Tensor, stride: [i64; 2]) -> Tensor {
-        Solutions::insert_zeros(input, stride)
-    }
+impl<const M: u8> BonusMistake for Mutant<M> {
     fn conv_transpose_by_zero_insertion(input: &Tensor, weight: &Tensor, stride: [i64; 2], padding: [i64; 2]) -> Tensor {
         if M != KERNEL_NOT_FLIPPED {
             return Solutions::conv_transpose_by_zero_insertion(input, weight, stride, padding);
@@ -71,7 +68,7 @@ impl<const M: u8> Bonus for Mutant<M> {
         let [n, _, h, w] = input.size()[..] else { unreachable!() };
         let [_, out, kh, kw] = weight.size()[..] else { unreachable!() };
         let (ho, wo) = ((h - 1) * stride[0] - 2 * padding[0] + kh, (w - 1) * stride[1] - 2 * padding[1] + kw);
-        let matrix = Self::convolution_matrix(weight, [ho, wo], stride, padding);
+        let matrix = <Self as BonusMistake>::convolution_matrix(weight, [ho, wo], stride, padding);
         input.flatten(1, -1).matmul(&matrix).view([n, out, ho, wo])
     }
     fn nearest_unpool(input: &Tensor, factor: i64) -> Tensor {
@@ -79,9 +76,6 @@ impl<const M: u8> Bonus for Mutant<M> {
             NEAREST_TILES => input.repeat([1, 1, factor, factor]),
             _ => Solutions::nearest_unpool(input, factor),
         }
-    }
-    fn bed_of_nails_unpool(input: &Tensor, factor: i64) -> Tensor {
-        Solutions::bed_of_nails_unpool(input, factor)
     }
     fn max_unpool(input: &Tensor, indices: &Tensor, output_size: [i64; 2]) -> Tensor {
         if M != UNPOOL_ACROSS_CHANNELS {
@@ -100,7 +94,7 @@ impl<const M: u8> Bonus for Mutant<M> {
         Solutions::spread_filter(weight, dilation)
     }
     fn dilated_conv2d(input: &Tensor, weight: &Tensor, stride: [i64; 2], padding: [i64; 2], dilation: [i64; 2]) -> Tensor {
-        input.conv2d(&Self::spread_filter(weight, dilation), None::<Tensor>, stride, padding, [1, 1], 1)
+        input.conv2d(&<Self as BonusMistake>::spread_filter(weight, dilation), None::<Tensor>, stride, padding, [1, 1], 1)
     }
     fn receptive_field(layers: &[Window]) -> i64 {
         match M {

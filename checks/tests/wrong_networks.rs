@@ -1,10 +1,8 @@
 //! Each network check is aimed at a mistake students make: a network with
 //! that one mistake fails the check, and the reference passes it.
 
-use checks::{Check, Implementation, Solutions};
-use fcn_common::align::{Layer, Placement};
+use checks::{Check, Implementation, Mistake, Solutions};
 use fcn_common::{Backbone, FcnConfig, FixedUpsampling, VggFeatures, crop};
-use ndarray::{Array2, Array4};
 use fcn_common::values::{self, Results, network_results};
 use tch::nn::ModuleT;
 use tch::{Device, Tensor, nn};
@@ -236,36 +234,9 @@ fn fcn(path: &nn::Path, config: FcnConfig, eight: bool, scales: (f64, f64), mist
     })
 }
 
-impl<const M: u8> Implementation for Mutant<M> {
-    fn through(at: Placement, layer: Layer) -> Placement {
-        Solutions::through(at, layer)
-    }
-    fn placement(layers: &[Layer]) -> Placement {
-        Solutions::placement(layers)
-    }
-    fn crop_offset(map: &[Layer], like: &[Layer]) -> Option<i64> {
-        Solutions::crop_offset(map, like)
-    }
-    fn fully_connected_as_conv(weight: &tch::Tensor, channels: i64, kernel: i64) -> tch::Tensor {
-        Solutions::fully_connected_as_conv(weight, channels, kernel)
-    }
-    fn pixel_loss(scores: &tch::Tensor, labels: &tch::Tensor) -> tch::Tensor {
-        Solutions::pixel_loss(scores, labels)
-    }
-    fn bilinear_filter(size: usize) -> Array2<f32> {
-        Solutions::bilinear_filter(size)
-    }
-    fn upsampling_weight(channels: usize, size: usize) -> Array4<f32> {
-        Solutions::upsampling_weight(channels, size)
-    }
-    fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
-        Solutions::bilinear_upsampling(path, channels, stride)
-    }
+impl<const M: u8> Mistake for Mutant<M> {
     fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
         vgg16(path, config, M)
-    }
-    fn fcn32s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-        Solutions::fcn32s(path, config)
     }
     fn fcn16s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
         fcn(path, config, false, (1.0, 1.0), M)
@@ -522,19 +493,19 @@ fn public_values(build: Build, file: &str) -> Result<(), String> {
 #[test]
 fn the_public_value_tests_catch_the_mistakes_that_change_values() {
     for (build, file) in [
-        (Mutant::<255>::fcn16s as Build, "fcn16s"),
-        (Mutant::<255>::fcn8s, "fcn8s"),
-        (Mutant::<255>::fcn8s_atonce, "fcn8s_atonce"),
+        (<Mutant<255> as Mistake>::fcn16s as Build, "fcn16s"),
+        (<Mutant<255> as Mistake>::fcn8s, "fcn8s"),
+        (<Mutant<255> as Mistake>::fcn8s_atonce, "fcn8s_atonce"),
     ] {
         assert_eq!(public_values(build, file), Ok(()), "the mistake-free rewrite, {file}");
     }
     for (mistake, build, file, first) in [
-        (FLOOR_POOLING, Mutant::<FLOOR_POOLING>::fcn16s as Build, "fcn16s", "is pool2: yours has shape"),
-        (NO_RELU_AFTER_FC6, Mutant::<NO_RELU_AFTER_FC6>::fcn16s, "fcn16s", "is fc6: the shape"),
-        (DROPOUT_IN_EVAL, Mutant::<DROPOUT_IN_EVAL>::fcn16s, "fcn16s", "is fc6: the shape"),
-        (CROP_OFF_BY_ONE, Mutant::<CROP_OFF_BY_ONE>::fcn16s, "fcn16s", "is score_pool4c: the shape"),
-        (CROP_OFF_BY_ONE, Mutant::<CROP_OFF_BY_ONE>::fcn8s, "fcn8s", "is score_pool4c: the shape"),
-        (AT_ONCE_SCALES_SCORES, Mutant::<AT_ONCE_SCALES_SCORES>::fcn8s_atonce, "fcn8s_atonce", "is score_pool4: the shape"),
+        (FLOOR_POOLING, <Mutant<FLOOR_POOLING> as Mistake>::fcn16s as Build, "fcn16s", "is pool2: yours has shape"),
+        (NO_RELU_AFTER_FC6, <Mutant<NO_RELU_AFTER_FC6> as Mistake>::fcn16s, "fcn16s", "is fc6: the shape"),
+        (DROPOUT_IN_EVAL, <Mutant<DROPOUT_IN_EVAL> as Mistake>::fcn16s, "fcn16s", "is fc6: the shape"),
+        (CROP_OFF_BY_ONE, <Mutant<CROP_OFF_BY_ONE> as Mistake>::fcn16s, "fcn16s", "is score_pool4c: the shape"),
+        (CROP_OFF_BY_ONE, <Mutant<CROP_OFF_BY_ONE> as Mistake>::fcn8s, "fcn8s", "is score_pool4c: the shape"),
+        (AT_ONCE_SCALES_SCORES, <Mutant<AT_ONCE_SCALES_SCORES> as Mistake>::fcn8s_atonce, "fcn8s_atonce", "is score_pool4: the shape"),
     ] {
         let message = public_values(build, file).expect_err(&format!("mistake {mistake} passes the public {file} values"));
         assert!(message.contains(first), "mistake {mistake}, {file}: {message}");

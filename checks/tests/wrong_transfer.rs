@@ -2,11 +2,8 @@
 //! mistake students make: a conversion with that one mistake loses the
 //! checks written for it.
 
-use checks::{Implementation, Solutions};
-use fcn_common::align::{Layer, Placement};
-use fcn_common::{Backbone, FcnConfig, FixedUpsampling};
-use ndarray::{Array2, Array4};
-use tch::{Tensor, nn};
+use checks::{Implementation, Mistake, Solutions};
+use tch::Tensor;
 
 /// The window read as flattened channels last (`[k, k, channels]`), as
 /// TensorFlow's NHWC layout flattens it.
@@ -43,45 +40,9 @@ fn wrong_conversion(weight: &Tensor, channels: i64, kernel: i64, mistake: u8) ->
     }
 }
 
-impl<const M: u8> Implementation for Mutant<M> {
-    fn through(at: Placement, layer: Layer) -> Placement {
-        Solutions::through(at, layer)
-    }
-    fn placement(layers: &[Layer]) -> Placement {
-        Solutions::placement(layers)
-    }
-    fn crop_offset(map: &[Layer], like: &[Layer]) -> Option<i64> {
-        Solutions::crop_offset(map, like)
-    }
+impl<const M: u8> Mistake for Mutant<M> {
     fn fully_connected_as_conv(weight: &Tensor, channels: i64, kernel: i64) -> Tensor {
         wrong_conversion(weight, channels, kernel, M)
-    }
-    fn pixel_loss(scores: &Tensor, labels: &Tensor) -> Tensor {
-        Solutions::pixel_loss(scores, labels)
-    }
-    fn bilinear_filter(size: usize) -> Array2<f32> {
-        Solutions::bilinear_filter(size)
-    }
-    fn upsampling_weight(channels: usize, size: usize) -> Array4<f32> {
-        Solutions::upsampling_weight(channels, size)
-    }
-    fn bilinear_upsampling(path: &nn::Path, channels: i64, stride: i64) -> FixedUpsampling {
-        Solutions::bilinear_upsampling(path, channels, stride)
-    }
-    fn vgg16(path: &nn::Path, config: FcnConfig) -> Backbone {
-        Solutions::vgg16(path, config)
-    }
-    fn fcn32s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-        Solutions::fcn32s(path, config)
-    }
-    fn fcn16s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-        Solutions::fcn16s(path, config)
-    }
-    fn fcn8s(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-        Solutions::fcn8s(path, config)
-    }
-    fn fcn8s_atonce(path: &nn::Path, config: FcnConfig) -> nn::FuncT<'static> {
-        Solutions::fcn8s_atonce(path, config)
     }
 }
 

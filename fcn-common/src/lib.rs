@@ -18,4 +18,4 @@ pub use net::{Backbone, FcnConfig, VggFeatures, crop};
 pub use receptive::Window;
 pub use taps::tap;
 pub use upsampling::{FixedUpsampling, upsampling_kernel_size};
-pub use weights::{AsConv, WeightsError, init_from, load_torchvision_vgg16};
+pub use weights::{AsConv, Conversion, WeightsError, init_from, load_torchvision_vgg16};

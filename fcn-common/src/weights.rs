@@ -77,10 +77,11 @@ pub enum WeightsError {
     NotFloat { file: PathBuf, name: String, kind: String },
 
     #[error(
-        "turning {name} ({found:?} in {file}) into a convolution gave {given:?}, but the network's {layer} \
-         is {expected:?}; fully_connected_as_conv should give [out, channels, kernel, kernel]"
+        "turning {name} ({:?} in {file}) into a convolution gave {:?}, but the network's {layer} \
+         is {:?}; fully_connected_as_conv should give [out, channels, kernel, kernel]",
+        .shapes.found, .shapes.given, .shapes.expected
     )]
-    NotConverted { file: PathBuf, name: String, layer: String, found: Vec<i64>, given: Vec<i64>, expected: Vec<i64> },
+    NotConverted { file: PathBuf, name: String, layer: String, shapes: Box<Conversion> },
 
     #[error(
         "the network has no variable {name}; build it at the VarStore's root (vs.root()) with the \
@@ -93,6 +94,18 @@ pub enum WeightsError {
          with the same classes and width divisor"
     )]
     ShapesDiffer { name: String, trained: Vec<i64>, target: Vec<i64> },
+}
+
+/// The shapes of a fully connected layer turned into a convolution that
+/// does not fit: boxed, so that a `Result` of [`WeightsError`] stays small.
+#[derive(Debug)]
+pub struct Conversion {
+    /// The layer's weight in the file.
+    pub found: Vec<i64>,
+    /// What the conversion gave.
+    pub given: Vec<i64>,
+    /// What the network's convolution is.
+    pub expected: Vec<i64>,
 }
 
 /// One tensor of the file and the variable it fills.
@@ -153,9 +166,11 @@ pub fn load_torchvision_vgg16(store: &nn::VarStore, file: &Path, as_conv: AsConv
                         file: file.to_owned(),
                         name: assignment.source.clone(),
                         layer: assignment.target.clone(),
-                        found: source.size(),
-                        given: converted.size(),
-                        expected: assignment.shape.clone(),
+                        shapes: Box::new(Conversion {
+                            found: source.size(),
+                            given: converted.size(),
+                            expected: assignment.shape.clone(),
+                        }),
                     });
                 }
                 converted

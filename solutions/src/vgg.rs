@@ -12,8 +12,8 @@
 //! features flattened to 25088 numbers and gives 4096: output `o` is
 //! `sum over i of W[o, i] * x[i] + b[o]`, where `i` runs over the flattened
 //! window. A 7x7 convolution with 512 input channels and no padding computes,
-//! at each position, `sum over c, y, x of K[o, c, y, x] * window[c, y, x]
-//! + b[o]`: the same sum, if `K[o, c, y, x]` is the `W[o, i]` that multiplies
+//! at each position, `b[o] + sum over c, y, x of K[o, c, y, x] *
+//! window[c, y, x]`: the same sum, if `K[o, c, y, x]` is the `W[o, i]` that multiplies
 //! the same feature. So the fully connected layer *is* a 7x7 convolution,
 //! once its weight is laid out as one: on a 7x7 map it gives the classifier's
 //! 4096 numbers at its single position, and on a larger map it slides,

@@ -12,6 +12,7 @@
 //! | the protocol's `Function`, `Layer` and `Network` | `wire_names` | `runner-protocol/src/api.rs` |
 //! | the runner's dispatch: a request to the student's function | `dispatch` | `runner/src/dispatch.rs` |
 //! | the grader's view of a student's crate, every call sent to the runner | `remote` | `grader/src/remote/api.rs` |
+//! | the deliberately wrong implementations' defaults, `Mistake` and `BonusMistake` (the reference's every function) | `mistakes` | `checks/src/mistake.rs` |
 //!
 //! So adding a function to an exercise is a line here, besides the function,
 //! its checks and the registry (`exercises/info.toml`); a signature that
