@@ -323,6 +323,16 @@ impl Settings {
     }
 }
 
+/// A [`Settings::cases`] no run has drawn before: a grading's (and never 0,
+/// which keeps the kit's own cases).
+pub fn fresh_cases() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    hasher.write_u32(std::process::id());
+    hasher.finish().max(1)
+}
+
 /// The seed of the random cases drawn for `purpose` (what they are, in a
 /// few words: "random weights"), mixed with the run's [`Settings::cases`]
 /// (0 keeps each purpose's own seed, as the kit's tests do). Seeds named by

@@ -17,7 +17,7 @@ pub mod networks;
 pub mod training;
 pub mod transfer;
 
-pub use check::{BudgetChoice, Check, Exercise, Settings, Status, Track, Visibility, run};
+pub use check::{BudgetChoice, Check, Exercise, Settings, Status, Track, Visibility, fresh_cases, run};
 pub use implementation::{Bonus, Implementation, Net, Solutions, TrainingRun};
 pub use mistake::{BonusMistake, Mistake};
 

@@ -12,6 +12,24 @@ fn solutions_pass_every_check() {
     }
 }
 
+/// A grading draws its random cases afresh (`Settings::cases`), so the
+/// reference must pass on cases nobody has looked at, not only on the kit's
+/// own. Each run draws two sets; a failure names its set, and
+/// `FCN_CASES=N[,N...]` runs those sets again.
+#[test]
+fn solutions_pass_every_check_on_fresh_cases() {
+    let draws: Vec<u64> = match std::env::var("FCN_CASES") {
+        Ok(list) => list.split(',').map(|n| n.trim().parse().expect("FCN_CASES: integers separated by commas")).collect(),
+        Err(_) => (0..2).map(|_| checks::fresh_cases()).collect(),
+    };
+    for cases in draws {
+        checks::Settings { cases, ..Default::default() }.install();
+        for check in checks::full_suite::<Solutions>().into_iter().filter(|c| c.exercise != checks::training::EXERCISE) {
+            assert_eq!(checks::run(&check), Status::Passed, "cases {cases} (FCN_CASES={cases} draws them again): {check:?}");
+        }
+    }
+}
+
 /// The filters fcn-reference.md spells out: size 3 is the outer product of
 /// [0.5, 1, 0.5], size 4 of [0.25, 0.75, 0.75, 0.25].
 #[test]

@@ -68,7 +68,7 @@ pub fn grade_from(source: RunnerSource, submitted: &Submitted, label: &str, opti
 
     // Fresh random cases for every grading, unless the caller fixed them.
     let cases = match options.settings.cases {
-        0 => fresh_cases(),
+        0 => checks::fresh_cases(),
         cases => cases,
     };
     // The reference's seeded passes run in a process of their own: this
@@ -141,15 +141,6 @@ pub fn grade_from(source: RunnerSource, submitted: &Submitted, label: &str, opti
         sandboxed: sandbox.is_sandboxed(),
         cases,
     })
-}
-
-/// A seed no one can know ahead: from the clock and the process.
-fn fresh_cases() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
-    hasher.write_u32(std::process::id());
-    hasher.finish().max(1)
 }
 
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
