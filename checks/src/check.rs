@@ -323,6 +323,14 @@ impl Settings {
     }
 }
 
+/// A float tensor of `shape`, standard normal times `scale`, drawn from
+/// `rng`: random scores, weights and maps.
+pub(crate) fn normal_tensor(rng: &mut ndarray_rand::rand::rngs::StdRng, shape: &[usize], scale: f32) -> tch::Tensor {
+    use ndarray_rand::RandomExt;
+    let values = ndarray::ArrayD::<f32>::random_using(ndarray::IxDyn(shape), ndarray_rand::rand_distr::StandardNormal, rng) * scale;
+    tch::Tensor::try_from(&values).expect("an f32 array converts")
+}
+
 /// A [`Settings::cases`] no run has drawn before: a grading's (and never 0,
 /// which keeps the kit's own cases).
 pub fn fresh_cases() -> u64 {

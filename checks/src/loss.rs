@@ -3,12 +3,9 @@
 //! reference's on random scores and labels.
 
 use crate::Implementation;
-use crate::check::{Check, case_seed, ensure};
+use crate::check::{Check, case_seed, ensure, normal_tensor};
 use crate::training::EXERCISE;
-use ndarray::{Array, ArrayD, IxDyn};
-use ndarray_rand::RandomExt;
 use ndarray_rand::rand::{Rng, SeedableRng, rngs::StdRng};
-use ndarray_rand::rand_distr::StandardNormal;
 use solutions::loss as reference;
 use tch::Tensor;
 
@@ -27,8 +24,7 @@ pub fn checks<I: Implementation>() -> Vec<Check> {
 
 /// Scores of `shape` (N x C x H x W), standard normal times `scale`.
 fn scores(rng: &mut StdRng, shape: [usize; 4], scale: f32) -> Tensor {
-    let values: ArrayD<f32> = Array::random_using(IxDyn(&shape), StandardNormal, rng) * scale;
-    Tensor::try_from(&values).expect("an f32 array converts")
+    normal_tensor(rng, &shape, scale)
 }
 
 /// Labels for `scores`: a class of `0..classes` at each pixel, void with

@@ -4,10 +4,7 @@
 //! position of a larger map, the fully connected layer's output on the window
 //! there, flattened as PyTorch flattens it (on random weights and maps).
 
-use ndarray::{Array, ArrayD, IxDyn};
-use ndarray_rand::RandomExt;
 use ndarray_rand::rand::{Rng, SeedableRng, rngs::StdRng};
-use ndarray_rand::rand_distr::StandardNormal;
 use tch::Tensor;
 
 use crate::Implementation;
@@ -40,8 +37,7 @@ pub fn checks<I: Implementation>() -> Vec<Check> {
 }
 
 fn normal(rng: &mut StdRng, shape: &[usize]) -> Tensor {
-    let values: ArrayD<f32> = Array::random_using(IxDyn(shape), StandardNormal, rng);
-    Tensor::try_from(&values).expect("an f32 array converts")
+    crate::check::normal_tensor(rng, shape, 1.0)
 }
 
 /// The student's convolution weight for a fully connected `weight` (`[out,

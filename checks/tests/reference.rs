@@ -5,9 +5,13 @@ use checks::{Solutions, Status};
 
 /// Every check but the training checks, which take minutes: the grader's
 /// tests run those on the reference (`grader/tests/commands/cli.rs`).
+fn untrained_checks() -> Vec<checks::Check> {
+    checks::full_suite::<Solutions>().into_iter().filter(|c| c.exercise != checks::training::EXERCISE).collect()
+}
+
 #[test]
 fn solutions_pass_every_check() {
-    for check in checks::full_suite::<Solutions>().into_iter().filter(|c| c.exercise != checks::training::EXERCISE) {
+    for check in untrained_checks() {
         assert_eq!(checks::run(&check), Status::Passed, "{check:?}");
     }
 }
@@ -24,7 +28,7 @@ fn solutions_pass_every_check_on_fresh_cases() {
     };
     for cases in draws {
         checks::Settings { cases, ..Default::default() }.install();
-        for check in checks::full_suite::<Solutions>().into_iter().filter(|c| c.exercise != checks::training::EXERCISE) {
+        for check in untrained_checks() {
             assert_eq!(checks::run(&check), Status::Passed, "cases {cases} (FCN_CASES={cases} draws them again): {check:?}");
         }
     }

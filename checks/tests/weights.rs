@@ -2,7 +2,7 @@
 //! code in `fcn_common::weights`, on the reference networks.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use checks::networks::write_torchvision_vgg16;
 use fcn_common::weights::{TORCHVISION_VGG16_LAYERS, torchvision_vgg16_plan};
@@ -20,6 +20,16 @@ fn shapes(store: &nn::VarStore) -> BTreeMap<String, Vec<i64>> {
     store.variables().into_iter().map(|(name, t)| (name, t.size())).collect()
 }
 
+/// A torchvision VGG16 file at width / 16 (seed 1) in a folder of its own,
+/// kept while the folder is, and the configuration it fits.
+fn narrow_file() -> (tempfile::TempDir, PathBuf, FcnConfig) {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("vgg16.safetensors");
+    let config = FcnConfig::narrow(16);
+    write_torchvision_vgg16(&file, config, 1).unwrap();
+    (folder, file, config)
+}
+
 /// The file's tensors, by name.
 fn read(file: &Path) -> BTreeMap<String, Tensor> {
     Tensor::read_safetensors(file).unwrap().into_iter().collect()
@@ -27,10 +37,7 @@ fn read(file: &Path) -> BTreeMap<String, Tensor> {
 
 #[test]
 fn a_narrow_torchvision_file_fills_the_backbone_by_name() {
-    let folder = tempfile::tempdir().unwrap();
-    let file = folder.path().join("vgg16.safetensors");
-    let config = FcnConfig::narrow(16);
-    write_torchvision_vgg16(&file, config, 1).unwrap();
+    let (_folder, file, config) = narrow_file();
     let vs = store();
     let _net = solutions::fcn32s::fcn32s(&vs.root(), config);
     let score_fr_before = vs.variables()["score_fr.weight"].copy();
@@ -148,10 +155,7 @@ fn a_file_that_is_not_safetensors_is_named() {
 
 #[test]
 fn a_conversion_that_gives_another_shape_is_named() {
-    let folder = tempfile::tempdir().unwrap();
-    let file = folder.path().join("vgg16.safetensors");
-    let config = FcnConfig::narrow(16);
-    write_torchvision_vgg16(&file, config, 1).unwrap();
+    let (_folder, file, config) = narrow_file();
     let vs = store();
     let _vgg = solutions::vgg::vgg16(&vs.root(), config);
     fn flat(weight: &Tensor, _: i64, _: i64) -> Tensor {
@@ -164,10 +168,7 @@ fn a_conversion_that_gives_another_shape_is_named() {
 
 #[test]
 fn integer_tensors_are_refused() {
-    let folder = tempfile::tempdir().unwrap();
-    let file = folder.path().join("vgg16.safetensors");
-    let config = FcnConfig::narrow(16);
-    write_torchvision_vgg16(&file, config, 1).unwrap();
+    let (_folder, file, config) = narrow_file();
     let mut tensors: Vec<(String, Tensor)> = Tensor::read_safetensors(&file).unwrap();
     for (name, tensor) in &mut tensors {
         if name == "features.0.weight" {

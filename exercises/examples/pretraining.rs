@@ -94,7 +94,7 @@ pub fn main() -> Result<(), Box<dyn Error>> {
     let pretrained = pretraining::pretrain(&store, &classifier, &train, &test, &how)?;
     let file = out.join("classifier.safetensors");
     pretraining::save(&store, &file)?;
-    let (first, last) = ends(&pretrained.losses);
+    let (first, last) = pretrained.loss_ends();
     println!(
         "classifier: loss {first:.3} to {last:.3}, {:.0}% of held-out answers right ({:.0}% by always answering the commoner one), {:.0} s",
         100.0 * pretrained.held_out_accuracy,
@@ -170,15 +170,6 @@ pub fn main() -> Result<(), Box<dyn Error>> {
         picture.display()
     );
     Ok(())
-}
-
-/// The mean of the first and of the last ten values.
-fn ends(losses: &[f64]) -> (f64, f64) {
-    let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len().max(1) as f64;
-    (
-        mean(&losses[..losses.len().min(10)]),
-        mean(&losses[losses.len().saturating_sub(10)..]),
-    )
 }
 
 /// The held-out accuracy of a classifier that answers, for each class, what

@@ -137,6 +137,13 @@ pub struct Pretrained {
     pub seconds: f64,
 }
 
+impl Pretrained {
+    /// The mean loss of the first and of the last ten steps.
+    pub fn loss_ends(&self) -> (f64, f64) {
+        crate::train::loss_ends(&self.losses)
+    }
+}
+
 /// Trains `classifier` (its variables in `store`) to tell which classes each
 /// image of `train` holds (a binary cross-entropy per class), and scores it
 /// on `held_out`.

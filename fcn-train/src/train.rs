@@ -183,15 +183,35 @@ impl Record {
     /// The mean loss of the first and of the last [`Record::ENDS`] steps:
     /// one step's loss is noisy, ten say whether the run learnt.
     pub fn loss_ends(&self) -> (f64, f64) {
-        let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len().max(1) as f64;
-        let n = self.losses.len();
-        (mean(&self.losses[..n.min(Self::ENDS)]), mean(&self.losses[n.saturating_sub(Self::ENDS)..]))
+        loss_ends(&self.losses)
     }
+}
+
+/// The mean of the first and of the last [`Record::ENDS`] of `losses`.
+pub fn loss_ends(losses: &[f64]) -> (f64, f64) {
+    let mean = |l: &[f64]| l.iter().sum::<f64>() / l.len().max(1) as f64;
+    let n = losses.len();
+    (mean(&losses[..n.min(Record::ENDS)]), mean(&losses[n.saturating_sub(Record::ENDS)..]))
 }
 
 /// A training loss: N x C x H x W scores and N x H x W labels to a scalar
 /// (exercise 4's `pixel_loss`).
 pub type Loss = fn(&Tensor, &Tensor) -> Tensor;
+
+/// The gradient of `loss` on `scores` and `labels` with respect to the
+/// scores, back-propagated from the loss; `None` when no gradient reaches
+/// them (a loss computed outside autograd, or not a scalar). What the
+/// networks would train with.
+pub fn loss_gradient(loss: Loss, scores: &Tensor, labels: &Tensor) -> Option<Tensor> {
+    let scores = scores.detach().set_requires_grad(true);
+    let value = loss(&scores, labels);
+    if !value.requires_grad() || value.numel() != 1 {
+        return None;
+    }
+    value.backward();
+    let grad = scores.grad();
+    grad.defined().then_some(grad)
+}
 
 /// Trains the network in `store` (built by the caller) for `schedule.steps`
 /// steps on `data` with `loss`, drawing batches with the schedule's seed.

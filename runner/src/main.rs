@@ -165,13 +165,8 @@ fn answer(request: Request, tensors: Tensors, state: &mut State) -> (Reply, Tens
             done(grads)
         }
         Request::LossGradient => {
-            let scores = take("scores").detach().set_requires_grad(true);
-            let loss = exercises::loss::pixel_loss(&scores, &take("labels"));
-            if loss.requires_grad() && loss.numel() == 1 {
-                loss.backward();
-            }
-            let grad = scores.grad();
-            done(if grad.defined() { vec![("grad".into(), grad.detach())] } else { Vec::new() })
+            let grad = fcn_train::train::loss_gradient(exercises::loss::pixel_loss, &take("scores"), &take("labels"));
+            done(grad.map(|grad| ("grad".into(), grad.detach())).into_iter().collect())
         }
         Request::BeginTraining { device } => {
             *kept = None;
